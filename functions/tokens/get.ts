@@ -1,0 +1,8 @@
+import { ok } from '../../lib/http/responses.js';
+import { route } from '../../lib/http/route.js';
+import { getToken, withSecrets } from '../../lib/tokens/service.js';
+import { routes } from '../routes.js';
+
+export const handler = route(routes.getToken, async ({ auth, params }) =>
+  ok(await withSecrets(await getToken(auth.tenantId, params.id))),
+);

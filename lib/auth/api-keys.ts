@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import { config } from '../config.js';
+import { ConflictError, ForbiddenError, UnauthorizedError } from '../errors.js';
+import { randomBase32, randomToken } from '../ids.js';
+import { logger } from '../observability.js';
+import type { ApiKeyRecord } from '../store/api-keys.js';
+import * as store from '../store/api-keys.js';
+
+import type { Scope } from './scopes.js';
+
+export type { Scope };
+
+export interface AuthContext {
+  tenantId: string;
+  keyId: string;
+  scopes: Scope[];
+}
+
+const BCRYPT_COST = 10;
+const KEY_PATTERN = /^vk_live_([0-9a-z]{16})_([A-Za-z0-9_-]{43})$/;
+const TOUCH_EVERY_MS = 60_000;
+const MAX_CACHED_KEYS = 10_000;
+/** Compared against when the key id is unknown, so a miss costs as much as a wrong secret. */
+const DUMMY_HASH = bcrypt.hashSync('not-a-real-secret', BCRYPT_COST);
+
+/** Counters read by the benchmark. */
+export const authStats = { bcryptCompares: 0, lookups: 0 };
+
+interface CacheEntry {
+  ctx: AuthContext;
+  expiresAt: number;
+}
+// Keyed by a SHA-256 of the whole presented key: a cache hit proves the caller holds the secret.
+const verified = new Map<string, CacheEntry>();
+const lastTouched = new Map<string, number>();
+
+export interface NewApiKey {
+  record: ApiKeyRecord;
+  /** The full key, shown once. */
+  apiKey: string;
+}
+
+export async function makeApiKey(
+  tenantId: string,
+  name: string,
+  scopes: Scope[],
+  now: string,
+): Promise<NewApiKey> {
+  const id = randomBase32(10); // 16 chars
+  const secret = randomToken(32); // 43 chars
+  const record: ApiKeyRecord = {
+    id,
+    tenant_id: tenantId,
+    name,
+    scopes: [...new Set(scopes)],
+    prefix: `vk_live_${id}`,
+    secret_hash: await bcrypt.hash(secret, BCRYPT_COST),
+    created_at: now,
+    last_used_at: null,
+    revoked_at: null,
+  };
+  return { record, apiKey: `vk_live_${id}_${secret}` };
+}
+
+export async function createApiKey(tenantId: string, name: string, scopes: Scope[]): Promise<NewApiKey> {
+  const made = await makeApiKey(tenantId, name, scopes, new Date().toISOString());
+  await store.putApiKey(made.record);
+  return made;
+}
+
+export async function revokeApiKey(auth: AuthContext, keyId: string): Promise<void> {
+  // Revoking the key in use would lock a tenant with one admin key out of its own account.
+  if (keyId === auth.keyId)
+    throw new ConflictError('An API key cannot revoke itself; use another admin key.');
+  await store.revokeApiKey(auth.tenantId, keyId, new Date().toISOString());
+  for (const [hash, entry] of verified) if (entry.ctx.keyId === keyId) verified.delete(hash);
+}
+
+/** Resolves an `Authorization: Bearer vk_live_...` header to its tenant and scopes, or throws 401. */
+export async function authenticate(authorization: string | undefined): Promise<AuthContext> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match?.[1])
+    throw new UnauthorizedError(authorization ? 'malformed authorization header' : 'no credentials');
+  const presented = match[1];
+  const digest = createHash('sha256').update(presented).digest('base64url');
+
+  const hit = verified.get(digest);
+  if (hit && hit.expiresAt > Date.now()) {
+    await touch(hit.ctx.keyId);
+    return hit.ctx;
+  }
+  verified.delete(digest);
+
+  const parts = KEY_PATTERN.exec(presented);
+  if (!parts?.[1] || !parts[2]) throw new UnauthorizedError('malformed key');
+  authStats.lookups++;
+  const record = await store.getApiKey(parts[1]);
+  authStats.bcryptCompares++;
+  const ok = await bcrypt.compare(parts[2], record?.secret_hash ?? DUMMY_HASH);
+  if (!record || !ok) throw new UnauthorizedError('unknown key or wrong secret');
+  if (record.revoked_at) throw new UnauthorizedError('revoked key');
+
+  const ctx: AuthContext = { tenantId: record.tenant_id, keyId: record.id, scopes: record.scopes as Scope[] };
+  if (config.AUTH_CACHE_TTL_SECONDS > 0) {
+    if (verified.size >= MAX_CACHED_KEYS) verified.delete(verified.keys().next().value as string);
+    verified.set(digest, { ctx, expiresAt: Date.now() + config.AUTH_CACHE_TTL_SECONDS * 1000 });
+  }
+  // Seed the throttle from the record, so a cold start doesn't rewrite a fresh timestamp.
+  if (!lastTouched.has(record.id) && record.last_used_at) {
+    lastTouched.set(record.id, Date.parse(record.last_used_at));
+  }
+  await touch(record.id);
+  return ctx;
+}
+
+export function requireScope(ctx: AuthContext, scope: Scope): void {
+  if (!ctx.scopes.includes('admin') && !ctx.scopes.includes(scope)) {
+    throw new ForbiddenError(`This API key lacks the '${scope}' scope.`);
+  }
+}
+
+/** Writes last_used_at at most once a minute per key per process. Failure to record is not the caller's problem. */
+async function touch(keyId: string): Promise<void> {
+  const now = Date.now();
+  if (now - (lastTouched.get(keyId) ?? 0) < TOUCH_EVERY_MS) return;
+  lastTouched.set(keyId, now);
+  try {
+    await store.touchApiKey(keyId, new Date(now).toISOString());
+  } catch (err) {
+    logger.warn('Could not record API key use', { key_id: keyId, error: (err as Error).name });
+  }
+}
+
+/** Forgets every verified key (tests). */
+export function clearAuthCache(): void {
+  verified.clear();
+  lastTouched.clear();
+}

@@ -1,0 +1,38 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { config } from '../config.js';
+import { dataKeys } from '../crypto/index.js';
+import { ForbiddenError } from '../errors.js';
+import { newId } from '../ids.js';
+import { createTenant, type Tenant } from '../store/tenants.js';
+import { makeApiKey } from './api-keys.js';
+
+export interface Registration {
+  tenant: Tenant;
+  api_key: string;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Registration is open, or closed except to a caller holding the operator's secret. */
+export function checkRegistrationAllowed(presentedSecret: string | undefined): void {
+  if (config.REGISTRATION === 'open') return;
+  const expected = config.REGISTRATION_SECRET;
+  // Hash both sides so the comparison is constant-time whatever the lengths.
+  if (!expected || !presentedSecret || !timingSafeEqual(digest(expected), digest(presentedSecret))) {
+    throw new ForbiddenError('Registration is closed.');
+  }
+}
+
+/** Creates a tenant with its data key and first admin key, atomically. */
+export async function register(
+  input: { email: string; name: string },
+  secret?: string,
+): Promise<Registration> {
+  checkRegistrationAllowed(secret);
+  const now = new Date().toISOString();
+  const tenant: Tenant = { id: newId('ten'), email: input.email, name: input.name, created_at: now };
+  const ring = await dataKeys.createRing(tenant.id);
+  const first = await makeApiKey(tenant.id, 'default', ['admin'], now);
+  await createTenant(tenant, ring, first.record);
+  return { tenant, api_key: first.apiKey };
+}

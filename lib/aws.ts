@@ -1,0 +1,34 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from './config.js';
+import { tracer } from './observability.js';
+
+// AWS clients, made once per process (a warm Lambda reuses them and their connections).
+
+const endpoint = config.DYNAMODB_ENDPOINT;
+const isLoopback =
+  endpoint !== undefined && /^https?:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?/.test(endpoint);
+
+const dynamo = tracer.captureAWSv3Client(
+  new DynamoDBClient({
+    ...(endpoint ? { endpoint } : {}),
+    // DynamoDB Local accepts any credentials; don't make a laptop user configure AWS for it.
+    ...(isLoopback
+      ? {
+          region: process.env.AWS_REGION ?? 'us-east-1',
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        }
+      : {}),
+  }),
+);
+
+export const ddb = DynamoDBDocumentClient.from(dynamo, {
+  marshallOptions: { removeUndefinedValues: true },
+});
+export const dynamoClient = dynamo;
+
+export const kms = tracer.captureAWSv3Client(new KMSClient({}));
+export const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+export const tableName = config.TABLE_NAME;

@@ -1,0 +1,66 @@
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+// Environment is read once, here, at load. A bad value fails fast with a message naming the variable.
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const inLambda = Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
+
+const schema = z.object({
+  PORT: int(1, 65535).default(8000),
+  VAULT_HOME: z.string().min(1).default(join(projectRoot, '.vault')),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  TABLE_NAME: z.string().min(3).max(255).default('token-vault'),
+  KMS_KEY_ID: z.string().min(1).optional(),
+  REGISTRATION: z.enum(['open', 'closed']).default(inLambda ? 'closed' : 'open'),
+  REGISTRATION_SECRET: z.string().min(16).optional(),
+  AUTH_CACHE_TTL_SECONDS: int(0, 3600).default(60),
+  CORS_ORIGINS: csv.default([]),
+  REFRESH_MARGIN_SECONDS: int(0, 86_400).default(300),
+  REFRESH_INTERVAL_SECONDS: int(10, 86_400).default(300),
+  REFRESH_CONCURRENCY: int(1, 100).default(8),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default('5,300,1800,7200,18000,36000,36000')
+    .transform((s, ctx) => {
+      const seconds = s.split(',').map((x) => Number(x.trim()));
+      if (seconds.some((n) => !Number.isInteger(n) || n < 0 || n > 7 * 86_400)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'comma-separated whole seconds (0..604800), e.g. 5,300,1800',
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    }),
+  WEBHOOK_QUEUE_URL: z.url().optional(),
+  /** `deployed` (Lambda) enforces https and public addresses on outbound URLs; `local` allows http://localhost. */
+  VAULT_MODE: z.enum(['deployed', 'local']).default(inLambda ? 'deployed' : 'local'),
+  STAGE: z.string().default('local'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+function load(env: NodeJS.ProcessEnv): Config {
+  // Empty strings count as unset, as a shell `VAR=` would suggest.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+export const config: Config = load(process.env);
+export const isLambda = inLambda;
+export { projectRoot };

@@ -1,0 +1,105 @@
+import { open, type SealRef, seal, sealedVersion } from './envelope.js';
+import type { KeyProvider } from './key-provider.js';
+
+/** A tenant's wrapped data keys by version, as stored on the tenant record. */
+export interface KeyRing {
+  current: number;
+  wrapped: Record<number, Buffer>;
+}
+
+export type KeyRingLoader = (tenantId: string) => Promise<KeyRing>;
+
+interface CacheEntry {
+  ring: KeyRing;
+  plain: Map<number, Buffer>;
+  expiresAt: number;
+}
+
+export interface DataKeyCacheOptions {
+  /** How long an unwrapped key stays in memory. */
+  maxAgeMs: number;
+  /** How many tenants' keys are kept; the least recently used go first. */
+  maxTenants: number;
+}
+
+/** The KMS encryption context of a tenant's data key. The key policy conditions on `purpose`. */
+export const dekContext = (tenantId: string, version: number) => ({
+  purpose: 'token-vault/dek',
+  tenant_id: tenantId,
+  dek_version: String(version),
+});
+
+/**
+ * Envelope encryption for tenants' secret fields. Unwrapped data keys are cached per tenant for
+ * a bounded time and count, so a warm process makes one key-provider call per tenant and period.
+ */
+export class DataKeys {
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly provider: KeyProvider,
+    private readonly loadRing: KeyRingLoader,
+    private readonly options: DataKeyCacheOptions = { maxAgeMs: 5 * 60_000, maxTenants: 1000 },
+  ) {}
+
+  /** Makes version 1 of a new tenant's data key; the caller stores `wrapped` with the tenant. */
+  async createRing(tenantId: string): Promise<KeyRing> {
+    const { plaintext, wrapped } = await this.provider.generateDataKey(dekContext(tenantId, 1));
+    const ring: KeyRing = { current: 1, wrapped: { 1: wrapped } };
+    this.remember(tenantId, ring, new Map([[1, plaintext]]));
+    return ring;
+  }
+
+  async encrypt(ref: SealRef, plaintext: string): Promise<string> {
+    const entry = await this.entry(ref.tenantId);
+    const dek = await this.plainKey(ref.tenantId, entry, entry.ring.current);
+    return seal(dek, entry.ring.current, ref, plaintext);
+  }
+
+  async decrypt(ref: SealRef, sealed: string): Promise<string> {
+    const version = sealedVersion(sealed);
+    let entry = await this.entry(ref.tenantId);
+    // A version newer than the cached ring means the key was rotated elsewhere: reload once.
+    if (!(version in entry.ring.wrapped)) entry = await this.entry(ref.tenantId, true);
+    return open(await this.plainKey(ref.tenantId, entry, version), ref, sealed);
+  }
+
+  /** Drops every cached key (tests, and after a rotation). */
+  clear(): void {
+    this.cache.clear();
+  }
+
+  private async entry(tenantId: string, reload = false): Promise<CacheEntry> {
+    const hit = this.cache.get(tenantId);
+    if (hit && !reload && hit.expiresAt > Date.now()) {
+      // Re-insert to keep Map order = recency order (LRU).
+      this.cache.delete(tenantId);
+      this.cache.set(tenantId, hit);
+      return hit;
+    }
+    return this.remember(tenantId, await this.loadRing(tenantId), new Map());
+  }
+
+  private remember(tenantId: string, ring: KeyRing, plain: Map<number, Buffer>): CacheEntry {
+    const entry = { ring, plain, expiresAt: Date.now() + this.options.maxAgeMs };
+    this.cache.delete(tenantId);
+    this.cache.set(tenantId, entry);
+    while (this.cache.size > this.options.maxTenants) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      // Not zeroed: an operation in flight may still hold the buffer.
+      this.cache.delete(oldest);
+    }
+    return entry;
+  }
+
+  private async plainKey(tenantId: string, entry: CacheEntry, version: number): Promise<Buffer> {
+    const cached = entry.plain.get(version);
+    if (cached) return cached;
+    const wrapped = entry.ring.wrapped[version];
+    if (!wrapped) throw new Error(`Tenant has no data key version ${version}`);
+    const plaintext = await this.provider.decryptDataKey(wrapped, dekContext(tenantId, version));
+    entry.plain.set(version, plaintext);
+    return plaintext;
+  }
+}

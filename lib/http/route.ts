@@ -1,0 +1,51 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import httpCors from '@middy/http-cors';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpSecurityHeaders from '@middy/http-security-headers';
+import type { Context } from 'aws-lambda';
+import type { AuthContext } from '../auth/api-keys.js';
+import { config } from '../config.js';
+import { logger, metrics, tracer } from '../observability.js';
+import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
+import type { HttpResult, RouteDef, RouteInput } from './types.js';
+
+export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
+  /** Present on every route with a scope. */
+  auth: D['scope'] extends null ? undefined : AuthContext;
+  event: VaultEvent;
+}
+
+/**
+ * Builds a route's Lambda handler: observability, errors, headers, body, auth, validation — in
+ * that order — then `fn`, which gets typed input and returns a response from lib/http/responses.
+ */
+export function route<D extends RouteDef>(def: D, fn: (args: HandlerArgs<D>) => Promise<HttpResult>) {
+  return (
+    middy<VaultEvent, HttpResult, Error, Context>()
+      .use(injectLambdaContext(logger, { resetKeys: true }))
+      .use(captureLambdaHandler(tracer, { captureResponse: false }))
+      .use(logMetrics(metrics))
+      .use(httpHeaderNormalizer())
+      .use(httpCors({ origins: config.CORS_ORIGINS, exposeHeaders: 'Location, WWW-Authenticate' }))
+      .use(httpSecurityHeaders(def.csp ? { contentSecurityPolicy: def.csp } : {}))
+      // Registered after cors and security headers so that its onError runs first and they
+      // decorate the problem response too.
+      .use(problemErrors())
+      .use(jsonBody(def.body !== undefined))
+      .use(apiKeyAuth(def.scope))
+      .use(validate(def))
+      .handler(async (event) => {
+        const v = event.vault;
+        return fn({
+          body: v.body,
+          query: v.query,
+          params: v.params,
+          auth: v.auth,
+          event,
+        } as HandlerArgs<D>);
+      })
+  );
+}

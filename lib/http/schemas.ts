@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+// Shapes shared by every route: problem documents, list envelopes, paging parameters.
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    request_id: z.string().optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
+
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(50).describe('Page size, 1..100.'),
+  cursor: z.string().min(1).max(2048).optional().describe('`next_cursor` from the previous page.'),
+};
+
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.object({
+    data: z.array(item),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next page; null on the last page.'),
+  });
+}
+
+export const idParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const isoTime = z.iso.datetime({ offset: true });

@@ -1,0 +1,70 @@
+// Every key string of the single table is built here, and the table's shape (indexes, TTL) is
+// declared here too, so the local server and the CDK stack create the same table.
+
+export const INDEXES = {
+  /** A tenant's API keys (GSI1PK `TENANT#<id>#APIKEYS`) and tokens by provider/key (`TENANT#<id>#TOKENS`). */
+  byOwner: 'GSI1',
+  /** Sparse: only refreshable tokens carry GSI2 keys; the scheduled job queries by due time. */
+  refreshDue: 'GSI2',
+  /** Webhook deliveries due for an attempt (local queue) — sparse like refreshDue. */
+  deliveryDue: 'GSI3',
+} as const;
+
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** Number of partitions the refresh schedule is spread over, to keep hot keys cold. */
+export const REFRESH_SHARDS = 4;
+
+export const tableDefinition = {
+  partitionKey: 'PK',
+  sortKey: 'SK',
+  indexes: [
+    { name: INDEXES.byOwner, partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
+    { name: INDEXES.refreshDue, partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
+    { name: INDEXES.deliveryDue, partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+  ],
+  ttlAttribute: TTL_ATTRIBUTE,
+} as const;
+
+/** Encodes a user-supplied value so it cannot contain the `#` separator. */
+const part = (s: string) => encodeURIComponent(s);
+
+export const keys = {
+  tenant: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'TENANT' }),
+  emailClaim: (email: string) => ({ PK: `EMAIL#${email.toLowerCase()}`, SK: 'EMAIL' }),
+
+  apiKey: (keyId: string) => ({ PK: `APIKEY#${keyId}`, SK: 'APIKEY' }),
+  apiKeyOwner: (tenantId: string, createdAt: string, keyId: string) => ({
+    GSI1PK: `TENANT#${tenantId}#APIKEYS`,
+    GSI1SK: `${createdAt}#${keyId}`,
+  }),
+  apiKeysOf: (tenantId: string) => ({ GSI1PK: `TENANT#${tenantId}#APIKEYS` }),
+
+  token: (tenantId: string, tokenId: string) => ({ PK: `TENANT#${tenantId}`, SK: `TOKEN#${tokenId}` }),
+  tokensOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'TOKEN#' }),
+  tokenClaim: (tenantId: string, provider: string, key: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `TOKENKEY#${part(provider)}#${part(key)}`,
+  }),
+  tokenOwner: (tenantId: string, provider: string, key: string) => ({
+    GSI1PK: `TENANT#${tenantId}#TOKENS`,
+    GSI1SK: `${part(provider)}#${part(key)}`,
+  }),
+  tokensByProvider: (tenantId: string, provider: string, key?: string) => ({
+    GSI1PK: `TENANT#${tenantId}#TOKENS`,
+    GSI1SK: key === undefined ? `${part(provider)}#` : `${part(provider)}#${part(key)}`,
+    exact: key !== undefined,
+  }),
+  /** Sparse refresh schedule entry. The shard comes from the token id so one token always lands in one shard. */
+  refreshDue: (tenantId: string, tokenId: string, dueAt: Date) => ({
+    GSI2PK: `REFRESH#${shardOf(tokenId)}`,
+    GSI2SK: `${dueAt.toISOString()}#${tenantId}#${tokenId}`,
+  }),
+  refreshShard: (shard: number) => ({ GSI2PK: `REFRESH#${shard}` }),
+} as const;
+
+export function shardOf(id: string): number {
+  let h = 0;
+  for (let i = 0; i < id.length; i++) h = (h * 31 + id.charCodeAt(i)) >>> 0;
+  return h % REFRESH_SHARDS;
+}

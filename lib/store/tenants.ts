@@ -1,0 +1,77 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../aws.js';
+import type { KeyRing } from '../crypto/data-keys.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { type ApiKeyRecord, apiKeyItem } from './api-keys.js';
+import { failedConditions } from './db.js';
+import { keys } from './keys.js';
+
+export interface Tenant {
+  id: string;
+  email: string;
+  name: string;
+  created_at: string;
+}
+
+function tenantItem(t: Tenant, ring: KeyRing) {
+  return {
+    ...keys.tenant(t.id),
+    type: 'tenant',
+    ...t,
+    dek_current: ring.current,
+    deks: Object.fromEntries(Object.entries(ring.wrapped).map(([v, w]) => [v, w])),
+  };
+}
+
+/** Tenant, email claim and first API key in one transaction: all or nothing. */
+export async function createTenant(t: Tenant, ring: KeyRing, firstKey: ApiKeyRecord): Promise<void> {
+  try {
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: tableName,
+              Item: tenantItem(t, ring),
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: { ...keys.emailClaim(t.email), type: 'email_claim', tenant_id: t.id },
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+          {
+            Put: {
+              TableName: tableName,
+              Item: apiKeyItem(firstKey),
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (err) {
+    const failed = failedConditions(err);
+    if (failed?.includes(1)) throw new ConflictError('An account with this email already exists.');
+    throw err;
+  }
+}
+
+export async function loadKeyRing(tenantId: string): Promise<KeyRing> {
+  const out = await ddb.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.tenant(tenantId),
+      ProjectionExpression: 'dek_current, deks',
+    }),
+  );
+  if (!out.Item) throw new NotFoundError('Tenant not found.');
+  const deks = out.Item.deks as Record<string, Uint8Array>;
+  return {
+    current: out.Item.dek_current as number,
+    wrapped: Object.fromEntries(Object.entries(deks).map(([v, w]) => [Number(v), Buffer.from(w)])),
+  };
+}

@@ -1,0 +1,235 @@
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../aws.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { failedConditions, isConditionFailure } from './db.js';
+import { INDEXES, keys } from './keys.js';
+
+export type TokenStatus = 'active' | 'needs_reauth' | 'refresh_failed';
+
+export interface TokenRecord {
+  id: string;
+  tenant_id: string;
+  provider: string;
+  key: string;
+  token_type: string;
+  scopes: string[];
+  metadata: Record<string, unknown>;
+  /** Sealed (lib/crypto/envelope) — never plaintext. */
+  access_token_enc: string;
+  refresh_token_enc: string | null;
+  expires_at: string | null;
+  status: TokenStatus;
+  last_refreshed_at: string | null;
+  last_error: { code: string; message: string; at: string } | null;
+  /** Consecutive transient refresh failures, for backoff. */
+  refresh_failures: number;
+  /** When the scheduled job should next refresh it; null: not scheduled. */
+  refresh_due_at: string | null;
+  created_at: string;
+  updated_at: string;
+  /** Optimistic-concurrency counter, bumped on every write. */
+  version: number;
+}
+
+const FIELDS: (keyof TokenRecord)[] = [
+  'id',
+  'tenant_id',
+  'provider',
+  'key',
+  'token_type',
+  'scopes',
+  'metadata',
+  'access_token_enc',
+  'refresh_token_enc',
+  'expires_at',
+  'status',
+  'last_refreshed_at',
+  'last_error',
+  'refresh_failures',
+  'refresh_due_at',
+  'created_at',
+  'updated_at',
+  'version',
+];
+
+function toItem(t: TokenRecord) {
+  return {
+    ...keys.token(t.tenant_id, t.id),
+    ...keys.tokenOwner(t.tenant_id, t.provider, t.key),
+    // Sparse index: only tokens with a due time are in the refresh schedule.
+    ...(t.refresh_due_at ? keys.refreshDue(t.tenant_id, t.id, new Date(t.refresh_due_at)) : {}),
+    type: 'token',
+    ...t,
+  };
+}
+
+export function fromItem(item: Record<string, unknown>): TokenRecord {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS) out[f] = item[f] ?? null;
+  const t = out as unknown as TokenRecord;
+  t.scopes ??= [];
+  t.metadata ??= {};
+  t.refresh_failures ??= 0;
+  t.version ??= 1;
+  return t;
+}
+
+const claimItem = (t: TokenRecord) => ({
+  ...keys.tokenClaim(t.tenant_id, t.provider, t.key),
+  type: 'token_claim',
+  token_id: t.id,
+});
+
+/** Inserts a token and its (provider, key) claim in one transaction; a taken claim is a 409. */
+export async function insertToken(t: TokenRecord): Promise<void> {
+  try {
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: toItem(t), ConditionExpression: 'attribute_not_exists(PK)' } },
+          {
+            Put: {
+              TableName: tableName,
+              Item: claimItem(t),
+              ConditionExpression: 'attribute_not_exists(PK)',
+            },
+          },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (failedConditions(err)?.includes(1)) {
+      throw new ConflictError(`A token for provider '${t.provider}' and key '${t.key}' already exists.`);
+    }
+    throw err;
+  }
+}
+
+export async function getToken(
+  tenantId: string,
+  id: string,
+  consistent = false,
+): Promise<TokenRecord | null> {
+  const out = await ddb.send(
+    new GetCommand({ TableName: tableName, Key: keys.token(tenantId, id), ConsistentRead: consistent }),
+  );
+  return out.Item ? fromItem(out.Item) : null;
+}
+
+export async function mustGetToken(tenantId: string, id: string, consistent = false): Promise<TokenRecord> {
+  const t = await getToken(tenantId, id, consistent);
+  if (!t) throw new NotFoundError('Token not found.');
+  return t;
+}
+
+/** The token id holding a tenant's (provider, key), if any. */
+export async function findTokenId(tenantId: string, provider: string, key: string): Promise<string | null> {
+  const out = await ddb.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.tokenClaim(tenantId, provider, key),
+      ConsistentRead: true,
+    }),
+  );
+  return (out.Item?.token_id as string | undefined) ?? null;
+}
+
+/**
+ * Replaces a token if its version is still `expectedVersion` (optimistic concurrency). Throws
+ * NotFoundError if it is gone, and ConflictError if someone else wrote it in between.
+ */
+export async function replaceToken(t: TokenRecord, expectedVersion: number): Promise<void> {
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: toItem(t),
+        ConditionExpression: 'attribute_exists(PK) AND version = :v',
+        ExpressionAttributeValues: { ':v': expectedVersion },
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) {
+      const now = await getToken(t.tenant_id, t.id, true);
+      if (!now) throw new NotFoundError('Token not found.');
+      throw new ConflictError('The token was changed concurrently; retry.');
+    }
+    throw err;
+  }
+}
+
+export async function deleteToken(t: TokenRecord): Promise<void> {
+  try {
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Delete: {
+              TableName: tableName,
+              Key: keys.token(t.tenant_id, t.id),
+              ConditionExpression: 'attribute_exists(PK)',
+            },
+          },
+          {
+            Delete: {
+              TableName: tableName,
+              Key: keys.tokenClaim(t.tenant_id, t.provider, t.key),
+              ConditionExpression: 'token_id = :id',
+              ExpressionAttributeValues: { ':id': t.id },
+            },
+          },
+        ],
+      }),
+    );
+  } catch (err) {
+    if (failedConditions(err)) throw new NotFoundError('Token not found.');
+    throw err;
+  }
+}
+
+export interface TokenFilter {
+  provider?: string;
+  key?: string;
+}
+
+/** A page of a tenant's tokens: by provider (and key) on GSI1, else the tenant's partition. */
+export async function listTokens(tenantId: string, filter: TokenFilter, limit: number, cursor?: string) {
+  const start = decodeCursor(tenantId, cursor);
+  let query: QueryCommand;
+  if (filter.provider !== undefined) {
+    const k = keys.tokensByProvider(tenantId, filter.provider, filter.key);
+    query = new QueryCommand({
+      TableName: tableName,
+      IndexName: INDEXES.byOwner,
+      KeyConditionExpression: k.exact
+        ? 'GSI1PK = :pk AND GSI1SK = :sk'
+        : 'GSI1PK = :pk AND begins_with(GSI1SK, :sk)',
+      ExpressionAttributeValues: { ':pk': k.GSI1PK, ':sk': k.GSI1SK },
+      Limit: limit,
+      ExclusiveStartKey: start,
+    });
+  } else {
+    const k = keys.tokensOf(tenantId);
+    query = new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+      // A key across providers: a filter within the tenant's own partition (never a Scan).
+      ...(filter.key !== undefined
+        ? { FilterExpression: '#key = :key', ExpressionAttributeNames: { '#key': 'key' } }
+        : {}),
+      ExpressionAttributeValues: {
+        ':pk': k.PK,
+        ':sk': k.SKPrefix,
+        ...(filter.key !== undefined ? { ':key': filter.key } : {}),
+      },
+      Limit: limit,
+      ExclusiveStartKey: start,
+    });
+  }
+  const out = await ddb.send(query);
+  return {
+    items: (out.Items ?? []).map(fromItem),
+    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
+  };
+}

@@ -1,0 +1,151 @@
+import { config } from '../config.js';
+import { dataKeys } from '../crypto/index.js';
+import { ConflictError } from '../errors.js';
+import { newId } from '../ids.js';
+import type { TokenRecord } from '../store/tokens.js';
+import * as store from '../store/tokens.js';
+import type { CreateTokenInput, TokenView, TokenWithSecrets, UpdateTokenInput } from './schemas.js';
+
+// Token storage: the secret fields are sealed per tenant, per record and per field.
+
+const sealRef = (t: Pick<TokenRecord, 'tenant_id' | 'id'>, field: 'access_token' | 'refresh_token') => ({
+  tenantId: t.tenant_id,
+  record: `token#${t.id}`,
+  field,
+});
+
+export const sealAccess = (t: TokenRecord, plaintext: string) =>
+  dataKeys.encrypt(sealRef(t, 'access_token'), plaintext);
+export const sealRefresh = (t: TokenRecord, plaintext: string) =>
+  dataKeys.encrypt(sealRef(t, 'refresh_token'), plaintext);
+
+export function expiryFrom(
+  input: { expires_in?: number; expires_at?: string | null },
+  now: number,
+): string | null {
+  if (input.expires_in !== undefined) return new Date(now + input.expires_in * 1000).toISOString();
+  if (input.expires_at) return new Date(input.expires_at).toISOString();
+  return null;
+}
+
+/** When the scheduled job should refresh: a margin before expiry, for tokens that can be refreshed. */
+export function refreshDueAt(
+  t: Pick<TokenRecord, 'expires_at' | 'refresh_token_enc' | 'status'>,
+): string | null {
+  if (!t.expires_at || !t.refresh_token_enc || t.status === 'needs_reauth') return null;
+  return new Date(Date.parse(t.expires_at) - config.REFRESH_MARGIN_SECONDS * 1000).toISOString();
+}
+
+export function toView(t: TokenRecord): TokenView {
+  return {
+    id: t.id,
+    provider: t.provider,
+    key: t.key,
+    token_type: t.token_type,
+    scopes: t.scopes,
+    metadata: t.metadata as TokenView['metadata'],
+    expires_at: t.expires_at,
+    has_refresh_token: t.refresh_token_enc !== null,
+    status: t.status,
+    last_refreshed_at: t.last_refreshed_at,
+    last_error: t.last_error,
+    created_at: t.created_at,
+    updated_at: t.updated_at,
+  };
+}
+
+export async function withSecrets(t: TokenRecord): Promise<TokenWithSecrets> {
+  const [access, refresh] = await Promise.all([
+    dataKeys.decrypt(sealRef(t, 'access_token'), t.access_token_enc),
+    t.refresh_token_enc ? dataKeys.decrypt(sealRef(t, 'refresh_token'), t.refresh_token_enc) : null,
+  ]);
+  return { ...toView(t), access_token: access, refresh_token: refresh };
+}
+
+export async function createToken(tenantId: string, input: CreateTokenInput): Promise<TokenRecord> {
+  const now = Date.now();
+  const at = new Date(now).toISOString();
+  const t: TokenRecord = {
+    id: newId('tok'),
+    tenant_id: tenantId,
+    provider: input.provider,
+    key: input.key,
+    token_type: input.token_type,
+    scopes: input.scopes,
+    metadata: input.metadata,
+    access_token_enc: '',
+    refresh_token_enc: null,
+    expires_at: expiryFrom(input, now),
+    status: 'active',
+    last_refreshed_at: null,
+    last_error: null,
+    refresh_failures: 0,
+    refresh_due_at: null,
+    created_at: at,
+    updated_at: at,
+    version: 1,
+  };
+  t.access_token_enc = await sealAccess(t, input.access_token);
+  if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
+  t.refresh_due_at = refreshDueAt(t);
+  await store.insertToken(t);
+  return t;
+}
+
+/**
+ * Applies `change` to the current record and writes it if nobody wrote in between; re-reads and
+ * re-applies on a concurrent write, a few times.
+ */
+export async function modifyToken(
+  tenantId: string,
+  id: string,
+  change: (t: TokenRecord) => Promise<TokenRecord> | TokenRecord,
+): Promise<TokenRecord> {
+  for (let attempt = 0; ; attempt++) {
+    const current = await store.mustGetToken(tenantId, id, true);
+    const next = await change(structuredClone(current));
+    next.version = current.version + 1;
+    next.updated_at = new Date().toISOString();
+    try {
+      await store.replaceToken(next, current.version);
+      return next;
+    } catch (err) {
+      if (!(err instanceof ConflictError) || attempt >= 4) throw err;
+    }
+  }
+}
+
+export async function updateToken(
+  tenantId: string,
+  id: string,
+  input: UpdateTokenInput,
+): Promise<TokenRecord> {
+  return modifyToken(tenantId, id, async (t) => {
+    if (input.access_token !== undefined) t.access_token_enc = await sealAccess(t, input.access_token);
+    if (input.refresh_token !== undefined) {
+      t.refresh_token_enc = input.refresh_token === null ? null : await sealRefresh(t, input.refresh_token);
+    }
+    if (input.expires_in !== undefined || input.expires_at !== undefined)
+      t.expires_at = expiryFrom(input, Date.now());
+    if (input.token_type !== undefined) t.token_type = input.token_type;
+    if (input.scopes !== undefined) t.scopes = input.scopes;
+    if (input.metadata !== undefined) t.metadata = input.metadata;
+    // New credentials from the app mean the token works again.
+    if (input.access_token !== undefined || input.refresh_token) {
+      t.status = 'active';
+      t.last_error = null;
+      t.refresh_failures = 0;
+    }
+    t.refresh_due_at = refreshDueAt(t);
+    return t;
+  });
+}
+
+export async function deleteToken(tenantId: string, id: string): Promise<TokenRecord> {
+  const t = await store.mustGetToken(tenantId, id, true);
+  await store.deleteToken(t);
+  return t;
+}
+
+export const getToken = store.mustGetToken;
+export const listTokens = store.listTokens;
