@@ -7,7 +7,7 @@ import {
   registerResponse,
 } from '../lib/auth/schemas.js';
 import { idParams, pageQuery } from '../lib/http/schemas.js';
-import type { Access, RouteDef } from '../lib/http/types.js';
+import type { Access, JobDef, RouteDef } from '../lib/http/types.js';
 import {
   createTokenBody,
   listTokensQuery,
@@ -197,3 +197,6 @@ export const routes = {
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);
+
+/** Functions that are not routes. */
+export const jobs: JobDef[] = [];

@@ -65,3 +65,14 @@ export interface HttpResult {
   headers?: Record<string, string>;
   body?: string;
 }
+
+/** A function that is not an HTTP route: run on a schedule or fed by the webhook queue. */
+export interface JobDef {
+  id: string;
+  entry: string;
+  summary: string;
+  access: Access;
+  /** `schedule`: every REFRESH_INTERVAL_SECONDS (EventBridge deployed, in-process locally). `queue`: consumes the webhook queue. */
+  trigger: 'schedule' | 'queue';
+  timeoutSeconds: number;
+}
