@@ -24,30 +24,32 @@ const STATUS_TEXT: Record<number, string> = {
 export function buildOpenApi(routes: RouteDef[], info: { title: string; version: string }): Json {
   const components: Record<string, Json> = {};
 
+  // Raw (unlinked) form of each component, to tell an input variant that differs from the output one.
+  const raw: Record<string, string> = {};
+
   const toSchema = (schema: z.ZodType, io: 'input' | 'output'): Json => {
     const {
-      $defs,
+      $defs = {},
       $schema: _,
       ...root
-    } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json & {
-      $defs?: Record<string, Json>;
-    };
-    const suffix = io === 'input' ? 'Input' : '';
-    const rename = (id: string) => {
-      const existing = components[id];
-      const def = $defs?.[id];
-      return existing && def && JSON.stringify(existing) !== JSON.stringify(relink(def))
-        ? `${id}${suffix}`
-        : id;
-    };
-    const names = new Map(Object.keys($defs ?? {}).map((id) => [id, rename(id)]));
+    } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json & { $defs?: Record<string, Json> };
+    const names = new Map<string, string>();
+    for (const [id, def] of Object.entries($defs)) {
+      const same = raw[id] === undefined || raw[id] === JSON.stringify(def);
+      names.set(id, same ? id : `${id}Input`);
+    }
     const relink = (node: Json): Json =>
       JSON.parse(
-        JSON.stringify(node).replace(/"#\/\$defs\/([^"]+)"/g, (_m, id: string) => {
-          return `"#/components/schemas/${names?.get(id) ?? id}"`;
-        }),
+        JSON.stringify(node).replace(
+          /"#\/\$defs\/([^"]+)"/g,
+          (_m, id: string) => `"#/components/schemas/${names.get(id) ?? id}"`,
+        ),
       );
-    for (const [id, def] of Object.entries($defs ?? {})) components[names.get(id) ?? id] = relink(def);
+    for (const [id, def] of Object.entries($defs)) {
+      const name = names.get(id) ?? id;
+      raw[name] ??= JSON.stringify(def);
+      components[name] = relink(def);
+    }
     return relink(root);
   };
 
