@@ -51,7 +51,11 @@ export function createAdapter({ root, routes, corsOrigins }: AdapterOptions) {
     }
     const match = candidates.find((c) => c.def.method === method);
     if (!match) {
-      return problem(res, candidates.length ? 405 : 404, candidates.map((c) => c.def.method));
+      return problem(
+        res,
+        candidates.length ? 405 : 404,
+        candidates.map((c) => c.def.method),
+      );
     }
 
     let body: Buffer;
@@ -105,7 +109,9 @@ function toEvent(
   // API Gateway joins repeated query parameters with commas.
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-  const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decodeURIComponent(groups[i] ?? '')]));
+  const pathParameters = Object.fromEntries(
+    match.names.map((n, i) => [n, decodeURIComponent(groups[i] ?? '')]),
+  );
   const now = new Date();
   const requestId = randomUUID();
   const routeKey = `${method} ${match.def.path}`;

@@ -26,15 +26,21 @@ export interface LocalServerOptions {
  * the first call, since lib/config reads the environment once, at import.
  */
 export async function startLocalServer(options: LocalServerOptions = {}): Promise<LocalServer> {
-  const [{ config }, { dynamoClient }, { ensureTable }, { routeList, jobs }, { createAdapter }, { startJobs }] =
-    await Promise.all([
-      import('../lib/config.js'),
-      import('../lib/aws.js'),
-      import('../lib/store/table.js'),
-      import('../functions/routes.js'),
-      import('./adapter.js'),
-      import('./jobs.js'),
-    ]);
+  const [
+    { config },
+    { dynamoClient },
+    { ensureTable },
+    { routeList, jobs },
+    { createAdapter },
+    { startJobs },
+  ] = await Promise.all([
+    import('../lib/config.js'),
+    import('../lib/aws.js'),
+    import('../lib/store/table.js'),
+    import('../functions/routes.js'),
+    import('./adapter.js'),
+    import('./jobs.js'),
+  ]);
   await ensureTable(dynamoClient, config.TABLE_NAME);
 
   const handle = createAdapter({ root, routes: routeList, corsOrigins: config.CORS_ORIGINS });
@@ -102,8 +108,12 @@ async function main(): Promise<void> {
   const { keyProvider } = await import('../lib/crypto/index.js');
   console.log(`Token vault listening on ${server.url}`);
   console.log(`  docs:     ${server.url}/docs`);
-  console.log(`  storage:  ${dynamo ? `DynamoDB Local (${join(config.VAULT_HOME, 'dynamodb')})` : config.DYNAMODB_ENDPOINT}`);
-  console.log(`  keys:     ${keyProvider.name === 'kms' ? `AWS KMS ${config.KMS_KEY_ID}` : `local master key in ${config.VAULT_HOME}`}`);
+  console.log(
+    `  storage:  ${dynamo ? `DynamoDB Local (${join(config.VAULT_HOME, 'dynamodb')})` : config.DYNAMODB_ENDPOINT}`,
+  );
+  console.log(
+    `  keys:     ${keyProvider.name === 'kms' ? `AWS KMS ${config.KMS_KEY_ID}` : `local master key in ${config.VAULT_HOME}`}`,
+  );
   console.log('Press Ctrl-C to stop.');
 }
 

@@ -23,11 +23,15 @@ export interface ApiKeyRecord {
 const REVOKED_RETENTION_SECONDS = 90 * 86_400;
 
 export function apiKeyItem(k: ApiKeyRecord) {
+  // Unset timestamps are absent, not NULL, so conditions can use attribute_not_exists.
+  const { last_used_at, revoked_at, ...rest } = k;
   return {
     ...keys.apiKey(k.id),
     ...keys.apiKeyOwner(k.tenant_id, k.created_at, k.id),
     type: 'api_key',
-    ...k,
+    ...rest,
+    ...(last_used_at ? { last_used_at } : {}),
+    ...(revoked_at ? { revoked_at } : {}),
   };
 }
 

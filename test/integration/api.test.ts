@@ -1,0 +1,467 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Api, startApi, tenantItems, uniqueEmail } from '../helpers/api.js';
+
+// The vault core through the real handlers, over HTTP, against DynamoDB Local.
+
+let api: Api;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => {
+  await api.close();
+});
+
+const newToken = (over: Record<string, unknown> = {}) => ({
+  provider: 'google',
+  key: `user-${Math.random().toString(36).slice(2)}`,
+  access_token: `ya29.${Math.random().toString(36).slice(2)}-access`,
+  refresh_token: `1//${Math.random().toString(36).slice(2)}-refresh`,
+  expires_in: 3600,
+  scopes: ['email'],
+  metadata: { team: 'blue' },
+  ...over,
+});
+
+describe('health and docs', () => {
+  it('GET /health is 200 without auth', async () => {
+    const res = await api.call('GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'ok' });
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('serves an OpenAPI 3.1 document with every route of the route table', async () => {
+    const { routeList } = await import('../../functions/routes.js');
+    const res = await api.call('GET', '/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    for (const r of routeList) {
+      expect(res.body.paths[r.path]?.[r.method.toLowerCase()]?.operationId, `${r.method} ${r.path}`).toBe(
+        r.id,
+      );
+    }
+    const create = res.body.paths['/v1/tokens'].post;
+    expect(create.requestBody.content['application/json'].schema.$ref).toBe(
+      '#/components/schemas/CreateTokenRequest',
+    );
+    expect(res.body.components.schemas.CreateTokenRequest.additionalProperties).toBe(false);
+    expect(create.responses['422'].content['application/problem+json']).toBeDefined();
+    expect(res.body.components.schemas.Token.properties).not.toHaveProperty('access_token');
+  });
+
+  it('serves a docs page that renders the document', async () => {
+    const res = await api.call('GET', '/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.text).toContain('spec-url="openapi.json"');
+    expect(res.headers.get('content-security-policy')).toContain('script-src https://cdn.jsdelivr.net');
+  });
+
+  it('answers an unknown path with a problem 404 and a wrong method with 405', async () => {
+    expect((await api.call('GET', '/v1/nope')).status).toBe(404);
+    const res = await api.call('PATCH', '/v1/tokens');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST, GET');
+  });
+});
+
+describe('registration', () => {
+  it('creates a tenant, its email claim, data key and first admin key atomically', async () => {
+    const email = uniqueEmail('Reg');
+    const res = await api.call('POST', '/v1/auth/register', { body: { email, name: 'Reg Co' } });
+    expect(res.status).toBe(201);
+    expect(res.body.tenant).toMatchObject({ email, name: 'Reg Co' });
+    expect(res.body.tenant.id).toMatch(/^ten_[0-9a-z]{26}$/);
+    expect(Date.parse(res.body.tenant.created_at)).not.toBeNaN();
+    expect(res.body.api_key).toMatch(/^vk_live_[0-9a-z]{16}_[A-Za-z0-9_-]{43}$/);
+
+    const { ddb, tableName } = await import('../../lib/aws.js');
+    const tenant = await ddb.send(
+      new GetCommand({ TableName: tableName, Key: { PK: `TENANT#${res.body.tenant.id}`, SK: 'TENANT' } }),
+    );
+    expect(tenant.Item?.dek_current).toBe(1);
+    expect(Object.keys(tenant.Item?.deks ?? {})).toEqual(['1']);
+    const claim = await ddb.send(
+      new GetCommand({ TableName: tableName, Key: { PK: `EMAIL#${email.toLowerCase()}`, SK: 'EMAIL' } }),
+    );
+    expect(claim.Item?.tenant_id).toBe(res.body.tenant.id);
+    const keyId = res.body.api_key.split('_')[2];
+    const key = await ddb.send(
+      new GetCommand({ TableName: tableName, Key: { PK: `APIKEY#${keyId}`, SK: 'APIKEY' } }),
+    );
+    expect(key.Item?.scopes).toEqual(['admin']);
+    expect(key.Item?.secret_hash).toMatch(/^\$2[aby]\$/);
+    expect(JSON.stringify(key.Item)).not.toContain(res.body.api_key.split('_').slice(3).join('_'));
+
+    const keys = await api.call('GET', '/v1/api-keys', { key: res.body.api_key });
+    expect(keys.status).toBe(200);
+  });
+
+  it('refuses an email already registered, whatever its case (409), and writes nothing', async () => {
+    const email = uniqueEmail('dup');
+    expect((await api.call('POST', '/v1/auth/register', { body: { email, name: 'A' } })).status).toBe(201);
+    const res = await api.call('POST', '/v1/auth/register', {
+      body: { email: email.toUpperCase(), name: 'B' },
+    });
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.body).toMatchObject({ status: 409, title: 'Conflict' });
+  });
+
+  it('rejects an invalid email with 422 and the field path', async () => {
+    const res = await api.call('POST', '/v1/auth/register', { body: { email: 'not-an-email', name: 'X' } });
+    expect(res.status).toBe(422);
+    expect(res.body.errors).toEqual([{ path: 'body.email', message: expect.any(String) }]);
+  });
+});
+
+describe('request errors', () => {
+  it('malformed JSON is 400', async () => {
+    const res = await api.call('POST', '/v1/auth/register', {
+      raw: '{"email":',
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
+  });
+
+  it('a body over 64 KiB is 413', async () => {
+    const { key } = await api.register();
+    const res = await api.call('POST', '/v1/tokens', {
+      key,
+      body: newToken({ access_token: 'x'.repeat(65 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+  });
+
+  it('a body that is not JSON is 415', async () => {
+    const res = await api.call('POST', '/v1/auth/register', {
+      raw: 'email=a',
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(res.status).toBe(415);
+  });
+
+  it('unknown fields are 422, each named', async () => {
+    const { key } = await api.register();
+    const res = await api.call('POST', '/v1/tokens', { key, body: { ...newToken(), owner: 'x', extra: 1 } });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    expect(res.body.errors).toEqual([
+      { path: 'body.owner', message: 'Unknown field.' },
+      { path: 'body.extra', message: 'Unknown field.' },
+    ]);
+  });
+
+  it('a bad query parameter is 422', async () => {
+    const { key } = await api.register();
+    const res = await api.call('GET', '/v1/tokens?limit=500', { key });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].path).toBe('query.limit');
+  });
+});
+
+describe('authentication', () => {
+  it.each([
+    ['no header', undefined],
+    ['not bearer', 'Basic dXNlcjpwYXNz'],
+    ['malformed key', 'Bearer nope'],
+    ['unknown key', `Bearer vk_live_0000000000000000_${'A'.repeat(43)}`],
+  ])('%s → 401 with WWW-Authenticate and a generic message', async (_label, header) => {
+    const res = await api.call('GET', '/v1/tokens', { headers: header ? { authorization: header } : {} });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    expect(res.body).toEqual({
+      type: 'about:blank',
+      title: 'Unauthorized',
+      status: 401,
+      detail: 'A valid API key is required.',
+    });
+  });
+
+  it('a right key id with a wrong secret is 401', async () => {
+    const { key } = await api.register();
+    const forged = `${key.slice(0, -4)}AAAA` === key ? `${key.slice(0, -4)}BBBB` : `${key.slice(0, -4)}AAAA`;
+    expect((await api.call('GET', '/v1/tokens', { key: forged })).status).toBe(401);
+  });
+});
+
+describe('API keys', () => {
+  it('creates a scoped key shown once, lists keys without secrets, and revokes', async () => {
+    const { key: admin } = await api.register();
+    const made = await api.call('POST', '/v1/api-keys', {
+      key: admin,
+      body: { name: 'reader', scopes: ['tokens:read'] },
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ name: 'reader', scopes: ['tokens:read'], last_used_at: null });
+    expect(made.body.api_key.startsWith(made.body.prefix)).toBe(true);
+
+    const list = await api.call('GET', '/v1/api-keys', { key: admin });
+    expect(list.status).toBe(200);
+    expect(list.body.data.map((k: { name: string }) => k.name).sort()).toEqual(['default', 'reader']);
+    for (const k of list.body.data) {
+      expect(Object.keys(k).sort()).toEqual(['created_at', 'id', 'last_used_at', 'name', 'prefix', 'scopes']);
+    }
+    expect(list.text).not.toContain(made.body.api_key);
+    const defaultKey = list.body.data.find((k: { name: string }) => k.name === 'default');
+    expect(defaultKey.last_used_at).not.toBeNull();
+
+    // scopes: a reader reads but cannot write or manage keys
+    const reader = made.body.api_key;
+    expect((await api.call('GET', '/v1/tokens', { key: reader })).status).toBe(200);
+    const write = await api.call('POST', '/v1/tokens', { key: reader, body: newToken() });
+    expect(write.status).toBe(403);
+    expect((await api.call('GET', '/v1/api-keys', { key: reader })).status).toBe(403);
+
+    const revoked = await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: admin });
+    expect(revoked.status).toBe(204);
+    expect((await api.call('GET', '/v1/tokens', { key: reader })).status).toBe(401);
+    expect((await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: admin })).status).toBe(404);
+    const after = await api.call('GET', '/v1/api-keys', { key: admin });
+    expect(after.body.data.map((k: { name: string }) => k.name)).toEqual(['default']);
+  });
+
+  it('rejects unknown scopes (422) and a key revoking itself (409)', async () => {
+    const { key: admin } = await api.register();
+    const bad = await api.call('POST', '/v1/api-keys', { key: admin, body: { name: 'x', scopes: ['root'] } });
+    expect(bad.status).toBe(422);
+    const self = admin.split('_')[2];
+    expect((await api.call('DELETE', `/v1/api-keys/${self}`, { key: admin })).status).toBe(409);
+  });
+
+  it("cannot see or revoke another tenant's key (404)", async () => {
+    const a = await api.register();
+    const b = await api.register();
+    const bKeyId = b.key.split('_')[2];
+    expect((await api.call('DELETE', `/v1/api-keys/${bKeyId}`, { key: a.key })).status).toBe(404);
+    expect((await api.call('GET', '/v1/tokens', { key: b.key })).status).toBe(200);
+  });
+});
+
+describe('tokens', () => {
+  it('stores a token, returns metadata without secrets, and reads it back decrypted', async () => {
+    const { key } = await api.register();
+    const input = newToken();
+    const before = Date.now();
+    const res = await api.call('POST', '/v1/tokens', { key, body: input });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('location')).toBe(`/v1/tokens/${res.body.id}`);
+    expect(res.body).toMatchObject({
+      provider: 'google',
+      key: input.key,
+      token_type: 'Bearer',
+      scopes: ['email'],
+      metadata: { team: 'blue' },
+      has_refresh_token: true,
+      status: 'active',
+    });
+    expect(res.body).not.toHaveProperty('access_token');
+    expect(res.body).not.toHaveProperty('refresh_token');
+    expect(res.text).not.toContain(input.access_token);
+    const expires = Date.parse(res.body.expires_at);
+    expect(expires).toBeGreaterThanOrEqual(before + 3600_000 - 1000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 3600_000 + 1000);
+
+    const got = await api.call('GET', `/v1/tokens/${res.body.id}`, { key });
+    expect(got.status).toBe(200);
+    expect(got.headers.get('cache-control')).toBe('no-store');
+    expect(got.body.access_token).toBe(input.access_token);
+    expect(got.body.refresh_token).toBe(input.refresh_token);
+    expect(got.body.id).toBe(res.body.id);
+  });
+
+  it('accepts expires_at, and refuses both expiries at once', async () => {
+    const { key } = await api.register();
+    const at = '2030-01-02T03:04:05.000Z';
+    const ok = await api.call('POST', '/v1/tokens', {
+      key,
+      body: newToken({ expires_in: undefined, expires_at: at }),
+    });
+    expect(ok.body.expires_at).toBe(at);
+    const both = await api.call('POST', '/v1/tokens', { key, body: newToken({ expires_at: at }) });
+    expect(both.status).toBe(422);
+  });
+
+  it('a second token for the same (provider, key) is 409', async () => {
+    const { key } = await api.register();
+    const input = newToken();
+    expect((await api.call('POST', '/v1/tokens', { key, body: input })).status).toBe(201);
+    const dup = await api.call('POST', '/v1/tokens', { key, body: { ...input, access_token: 'other' } });
+    expect(dup.status).toBe(409);
+    // the same key under another provider is fine
+    expect(
+      (await api.call('POST', '/v1/tokens', { key, body: { ...input, provider: 'github' } })).status,
+    ).toBe(201);
+  });
+
+  it('updates the fields given, and delete makes it 404', async () => {
+    const { key } = await api.register();
+    const created = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
+    const put = await api.call('PUT', `/v1/tokens/${created.id}`, {
+      key,
+      body: { access_token: 'new-access', refresh_token: null, metadata: { team: 'red' }, expires_at: null },
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({
+      metadata: { team: 'red' },
+      has_refresh_token: false,
+      expires_at: null,
+      scopes: ['email'],
+    });
+    expect(Date.parse(put.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at));
+    const got = await api.call('GET', `/v1/tokens/${created.id}`, { key });
+    expect(got.body).toMatchObject({ access_token: 'new-access', refresh_token: null });
+
+    expect((await api.call('PUT', `/v1/tokens/${created.id}`, { key, body: {} })).status).toBe(422);
+    expect((await api.call('PUT', `/v1/tokens/${created.id}`, { key, body: { provider: 'x' } })).status).toBe(
+      422,
+    );
+
+    expect((await api.call('DELETE', `/v1/tokens/${created.id}`, { key })).status).toBe(204);
+    expect((await api.call('GET', `/v1/tokens/${created.id}`, { key })).status).toBe(404);
+    expect((await api.call('DELETE', `/v1/tokens/${created.id}`, { key })).status).toBe(404);
+    // the (provider, key) claim is released with it
+    expect(
+      (await api.call('POST', '/v1/tokens', { key, body: { ...newToken(), key: created.key } })).status,
+    ).toBe(201);
+    expect(await tenantItems(created.id)).toEqual([]);
+  });
+
+  it("another tenant's token is 404 for every operation, exactly like a missing one", async () => {
+    const a = await api.register();
+    const b = await api.register();
+    const token = (await api.call('POST', '/v1/tokens', { key: a.key, body: newToken() })).body;
+    const missing = await api.call('GET', '/v1/tokens/tok_00000000000000000000000000', { key: b.key });
+    const foreign = await api.call('GET', `/v1/tokens/${token.id}`, { key: b.key });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual(missing.body);
+    expect(
+      (await api.call('PUT', `/v1/tokens/${token.id}`, { key: b.key, body: { access_token: 'x' } })).status,
+    ).toBe(404);
+    expect((await api.call('DELETE', `/v1/tokens/${token.id}`, { key: b.key })).status).toBe(404);
+    const list = await api.call('GET', '/v1/tokens', { key: b.key });
+    expect(list.body.data).toEqual([]);
+    // A's token is untouched
+    expect((await api.call('GET', `/v1/tokens/${token.id}`, { key: a.key })).body.access_token).toBeDefined();
+  });
+
+  it('pagination walks every token exactly once; filters by provider, key, or both', async () => {
+    const { key } = await api.register();
+    const made: string[] = [];
+    const pairs = ['google/u0', 'github/u0', 'google/u1', 'github/u1', 'google/u2', 'slack/u0', 'google/u3'];
+    for (const pair of pairs) {
+      const [provider, user] = pair.split('/');
+      const res = await api.call('POST', '/v1/tokens', { key, body: newToken({ provider, key: user }) });
+      expect(res.status).toBe(201);
+      made.push(res.body.id);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = await api.call('GET', `/v1/tokens?limit=3${q}`, { key });
+      expect(page.status).toBe(200);
+      expect(page.body.data.length).toBeLessThanOrEqual(3);
+      for (const t of page.body.data) {
+        expect(t).not.toHaveProperty('access_token');
+        seen.push(t.id);
+      }
+      cursor = page.body.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(seen.sort()).toEqual([...made].sort());
+
+    const google = await api.call('GET', '/v1/tokens?provider=google', { key });
+    expect(google.body.data).toHaveLength(4);
+    expect(google.body.next_cursor).toBeNull();
+    const both = await api.call('GET', '/v1/tokens?provider=github&key=u1', { key });
+    expect(both.body.data.map((t: { provider: string; key: string }) => `${t.provider}/${t.key}`)).toEqual([
+      'github/u1',
+    ]);
+    const byKey = await api.call('GET', '/v1/tokens?key=u0&limit=100', { key });
+    expect(byKey.body.data.map((t: { key: string }) => t.key)).toEqual(['u0', 'u0', 'u0']);
+  });
+
+  it("a cursor is refused by another tenant (400) and can't reach its data", async () => {
+    const a = await api.register();
+    const b = await api.register();
+    for (let i = 0; i < 3; i++) await api.call('POST', '/v1/tokens', { key: a.key, body: newToken() });
+    const page = await api.call('GET', '/v1/tokens?limit=1', { key: a.key });
+    expect(page.body.next_cursor).toEqual(expect.any(String));
+    const res = await api.call(
+      'GET',
+      `/v1/tokens?limit=1&cursor=${encodeURIComponent(page.body.next_cursor)}`,
+      { key: b.key },
+    );
+    expect(res.status).toBe(400);
+    expect((await api.call('GET', '/v1/tokens?cursor=garbage', { key: a.key })).status).toBe(400);
+  });
+});
+
+describe('encryption at rest', () => {
+  it('no table item holds a plaintext token, refresh token or API key', async () => {
+    const { tenantId, key } = await api.register();
+    const secrets = [key];
+    for (let i = 0; i < 3; i++) {
+      const input = newToken();
+      secrets.push(input.access_token, input.refresh_token);
+      await api.call('POST', '/v1/tokens', { key, body: input });
+    }
+    const updated = newToken();
+    const first = (await api.call('GET', '/v1/tokens?limit=1', { key })).body.data[0];
+    await api.call('PUT', `/v1/tokens/${first.id}`, { key, body: { access_token: updated.access_token } });
+    secrets.push(updated.access_token);
+
+    const items = await tenantItems(tenantId);
+    expect(items.filter((i) => i.type === 'token')).toHaveLength(3);
+    const { ddb, tableName } = await import('../../lib/aws.js');
+    const keyItem = await ddb.send(
+      new GetCommand({ TableName: tableName, Key: { PK: `APIKEY#${key.split('_')[2]}`, SK: 'APIKEY' } }),
+    );
+    const dump = JSON.stringify([...items, keyItem.Item]);
+    for (const s of secrets) expect(dump).not.toContain(s);
+    expect(dump).not.toContain(key.split('_')[3]);
+    for (const t of items.filter((i) => i.type === 'token')) {
+      expect(t.access_token_enc).toMatch(/^v1\.1\.[\w-]{16}\.[\w-]+$/);
+    }
+  });
+
+  it('a tampered or moved ciphertext fails closed: 500 with only a request id', async () => {
+    const { tenantId, key } = await api.register();
+    const one = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
+    const two = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
+    const { ddb, tableName } = await import('../../lib/aws.js');
+    const k1 = { PK: `TENANT#${tenantId}`, SK: `TOKEN#${one.id}` };
+    const item1 = (await ddb.send(new GetCommand({ TableName: tableName, Key: k1 }))).Item as Record<
+      string,
+      string
+    >;
+    // Move token one's ciphertext onto token two.
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { PK: `TENANT#${tenantId}`, SK: `TOKEN#${two.id}` },
+        UpdateExpression: 'SET access_token_enc = :c',
+        ExpressionAttributeValues: { ':c': item1.access_token_enc },
+      }),
+    );
+    const moved = await api.call('GET', `/v1/tokens/${two.id}`, { key });
+    expect(moved.status).toBe(500);
+    expect(Object.keys(moved.body).sort()).toEqual(['detail', 'request_id', 'status', 'title', 'type']);
+    expect(moved.text).not.toMatch(/decrypt|cipher|aes|stack/i);
+
+    // Flip one character of token one's own ciphertext.
+    const c = item1.access_token_enc as string;
+    const last = c.at(-2) === 'A' ? 'B' : 'A';
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...item1, access_token_enc: `${c.slice(0, -2)}${last}${c.at(-1)}` },
+      }),
+    );
+    expect((await api.call('GET', `/v1/tokens/${one.id}`, { key })).status).toBe(500);
+  });
+});
