@@ -11,7 +11,8 @@ export type KeyRingLoader = (tenantId: string) => Promise<KeyRing>;
 
 interface CacheEntry {
   ring: KeyRing;
-  plain: Map<number, Buffer>;
+  /** Unwrapped keys by version; promises, so concurrent first uses share one unwrap. */
+  plain: Map<number, Promise<Buffer>>;
   expiresAt: number;
 }
 
@@ -35,6 +36,8 @@ export const dekContext = (tenantId: string, version: number) => ({
  */
 export class DataKeys {
   private readonly cache = new Map<string, CacheEntry>();
+  /** Ring loads in flight, so concurrent cold requests for one tenant share one read. */
+  private readonly loading = new Map<string, Promise<CacheEntry>>();
 
   constructor(
     private readonly provider: KeyProvider,
@@ -46,7 +49,7 @@ export class DataKeys {
   async createRing(tenantId: string): Promise<KeyRing> {
     const { plaintext, wrapped } = await this.provider.generateDataKey(dekContext(tenantId, 1));
     const ring: KeyRing = { current: 1, wrapped: { 1: wrapped } };
-    this.remember(tenantId, ring, new Map([[1, plaintext]]));
+    this.remember(tenantId, ring, new Map([[1, Promise.resolve(plaintext)]]));
     return ring;
   }
 
@@ -77,10 +80,16 @@ export class DataKeys {
       this.cache.set(tenantId, hit);
       return hit;
     }
-    return this.remember(tenantId, await this.loadRing(tenantId), new Map());
+    const inFlight = this.loading.get(tenantId);
+    if (inFlight) return inFlight;
+    const load = this.loadRing(tenantId)
+      .then((ring) => this.remember(tenantId, ring, new Map()))
+      .finally(() => this.loading.delete(tenantId));
+    this.loading.set(tenantId, load);
+    return load;
   }
 
-  private remember(tenantId: string, ring: KeyRing, plain: Map<number, Buffer>): CacheEntry {
+  private remember(tenantId: string, ring: KeyRing, plain: Map<number, Promise<Buffer>>): CacheEntry {
     const entry = { ring, plain, expiresAt: Date.now() + this.options.maxAgeMs };
     this.cache.delete(tenantId);
     this.cache.set(tenantId, entry);
@@ -93,13 +102,15 @@ export class DataKeys {
     return entry;
   }
 
-  private async plainKey(tenantId: string, entry: CacheEntry, version: number): Promise<Buffer> {
+  private plainKey(tenantId: string, entry: CacheEntry, version: number): Promise<Buffer> {
     const cached = entry.plain.get(version);
     if (cached) return cached;
     const wrapped = entry.ring.wrapped[version];
-    if (!wrapped) throw new Error(`Tenant has no data key version ${version}`);
-    const plaintext = await this.provider.decryptDataKey(wrapped, dekContext(tenantId, version));
-    entry.plain.set(version, plaintext);
-    return plaintext;
+    if (!wrapped) return Promise.reject(new Error(`Tenant has no data key version ${version}`));
+    const unwrapping = this.provider.decryptDataKey(wrapped, dekContext(tenantId, version));
+    entry.plain.set(version, unwrapping);
+    // A failed unwrap (KMS throttled, say) is not cached.
+    unwrapping.catch(() => entry.plain.delete(version));
+    return unwrapping;
   }
 }

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
-import type { Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
@@ -22,30 +22,33 @@ export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
  * Builds a route's Lambda handler: observability, errors, headers, body, auth, validation — in
  * that order — then `fn`, which gets typed input and returns a response from lib/http/responses.
  */
-export function route<D extends RouteDef>(def: D, fn: (args: HandlerArgs<D>) => Promise<HttpResult>) {
-  return (
-    middy<VaultEvent, HttpResult, Error, Context>()
-      .use(injectLambdaContext(logger, { resetKeys: true }))
-      .use(captureLambdaHandler(tracer, { captureResponse: false }))
-      .use(logMetrics(metrics))
-      .use(httpHeaderNormalizer())
-      .use(httpCors({ origins: config.CORS_ORIGINS, exposeHeaders: 'Location, WWW-Authenticate' }))
-      .use(httpSecurityHeaders(def.csp ? { contentSecurityPolicy: def.csp } : {}))
-      // Registered after cors and security headers so that its onError runs first and they
-      // decorate the problem response too.
-      .use(problemErrors())
-      .use(jsonBody(def.body !== undefined))
-      .use(apiKeyAuth(def.scope))
-      .use(validate(def))
-      .handler(async (event) => {
-        const v = event.vault;
-        return fn({
-          body: v.body,
-          query: v.query,
-          params: v.params,
-          auth: v.auth,
-          event,
-        } as HandlerArgs<D>);
-      })
-  );
+export function route<D extends RouteDef>(
+  def: D,
+  fn: (args: HandlerArgs<D>) => Promise<HttpResult>,
+): (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult> {
+  // Typed on VaultEvent inside the chain (the middlewares add `vault`); callers pass a plain event.
+  const handler = middy<VaultEvent, HttpResult, Error, Context>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics))
+    .use(httpHeaderNormalizer())
+    .use(httpCors({ origins: config.CORS_ORIGINS, exposeHeaders: 'Location, WWW-Authenticate' }))
+    .use(httpSecurityHeaders(def.csp ? { contentSecurityPolicy: def.csp } : {}))
+    // Registered after cors and security headers so that its onError runs first and they
+    // decorate the problem response too.
+    .use(problemErrors())
+    .use(jsonBody(def.body !== undefined))
+    .use(apiKeyAuth(def.scope))
+    .use(validate(def))
+    .handler(async (event) => {
+      const v = event.vault;
+      return fn({
+        body: v.body,
+        query: v.query,
+        params: v.params,
+        auth: v.auth,
+        event,
+      } as HandlerArgs<D>);
+    });
+  return handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;
 }
