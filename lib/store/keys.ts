@@ -6,8 +6,8 @@ export const INDEXES = {
   byOwner: 'GSI1',
   /** Sparse: only refreshable tokens carry GSI2 keys; the scheduled job queries by due time. */
   refreshDue: 'GSI2',
-  /** Webhook deliveries due for an attempt (local queue) — sparse like refreshDue. */
-  deliveryDue: 'GSI3',
+  /** Sparse: events not yet fanned out to webhooks, and deliveries due for an attempt. */
+  pending: 'GSI3',
 } as const;
 
 export const TTL_ATTRIBUTE = 'ttl';
@@ -21,7 +21,7 @@ export const tableDefinition = {
   indexes: [
     { name: INDEXES.byOwner, partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
     { name: INDEXES.refreshDue, partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
-    { name: INDEXES.deliveryDue, partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+    { name: INDEXES.pending, partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
   ],
   ttlAttribute: TTL_ATTRIBUTE,
 } as const;
@@ -61,6 +61,14 @@ export const keys = {
     GSI2SK: `${dueAt.toISOString()}#${tenantId}#${tokenId}`,
   }),
   refreshShard: (shard: number) => ({ GSI2PK: `REFRESH#${shard}` }),
+
+  event: (tenantId: string, eventId: string) => ({ PK: `TENANT#${tenantId}`, SK: `EVENT#${eventId}` }),
+  /** Sparse: present until the event has been fanned out to the tenant's webhooks. */
+  eventPending: (eventId: string, at: string) => ({
+    GSI3PK: `EVENTS#${shardOf(eventId)}`,
+    GSI3SK: `${at}#${eventId}`,
+  }),
+  eventsPending: (shard: number) => ({ GSI3PK: `EVENTS#${shard}` }),
 } as const;
 
 export function shardOf(id: string): number {

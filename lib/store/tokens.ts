@@ -1,6 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { eventPut } from '../events/outbox.js';
+import type { VaultEventRecord } from '../events/types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { failedConditions, isConditionFailure } from './db.js';
 import { INDEXES, keys } from './keys.js';
@@ -82,7 +84,7 @@ const claimItem = (t: TokenRecord) => ({
 });
 
 /** Inserts a token and its (provider, key) claim in one transaction; a taken claim is a 409. */
-export async function insertToken(t: TokenRecord): Promise<void> {
+export async function insertToken(t: TokenRecord, events: VaultEventRecord[] = []): Promise<void> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -95,6 +97,7 @@ export async function insertToken(t: TokenRecord): Promise<void> {
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
+          ...events.map(eventPut),
         ],
       }),
     );
@@ -139,18 +142,22 @@ export async function findTokenId(tenantId: string, provider: string, key: strin
  * Replaces a token if its version is still `expectedVersion` (optimistic concurrency). Throws
  * NotFoundError if it is gone, and ConflictError if someone else wrote it in between.
  */
-export async function replaceToken(t: TokenRecord, expectedVersion: number): Promise<void> {
+export async function replaceToken(
+  t: TokenRecord,
+  expectedVersion: number,
+  events: VaultEventRecord[] = [],
+): Promise<void> {
+  const put = {
+    TableName: tableName,
+    Item: toItem(t),
+    ConditionExpression: 'attribute_exists(PK) AND version = :v',
+    ExpressionAttributeValues: { ':v': expectedVersion },
+  };
   try {
-    await ddb.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: toItem(t),
-        ConditionExpression: 'attribute_exists(PK) AND version = :v',
-        ExpressionAttributeValues: { ':v': expectedVersion },
-      }),
-    );
+    if (events.length === 0) await ddb.send(new PutCommand(put));
+    else await ddb.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...events.map(eventPut)] }));
   } catch (err) {
-    if (isConditionFailure(err)) {
+    if (isConditionFailure(err) || failedConditions(err)) {
       const now = await getToken(t.tenant_id, t.id, true);
       if (!now) throw new NotFoundError('Token not found.');
       throw new ConflictError('The token was changed concurrently; retry.');
@@ -159,7 +166,7 @@ export async function replaceToken(t: TokenRecord, expectedVersion: number): Pro
   }
 }
 
-export async function deleteToken(t: TokenRecord): Promise<void> {
+export async function deleteToken(t: TokenRecord, events: VaultEventRecord[] = []): Promise<void> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -179,6 +186,7 @@ export async function deleteToken(t: TokenRecord): Promise<void> {
               ExpressionAttributeValues: { ':id': t.id },
             },
           },
+          ...events.map(eventPut),
         ],
       }),
     );

@@ -1,6 +1,8 @@
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
 import { ConflictError } from '../errors.js';
+import { dispatchSoon, newEvent } from '../events/outbox.js';
+import type { VaultEventRecord } from '../events/types.js';
 import { newId } from '../ids.js';
 import type { TokenRecord } from '../store/tokens.js';
 import * as store from '../store/tokens.js';
@@ -88,7 +90,9 @@ export async function createToken(tenantId: string, input: CreateTokenInput): Pr
   t.access_token_enc = await sealAccess(t, input.access_token);
   if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
   t.refresh_due_at = refreshDueAt(t);
-  await store.insertToken(t);
+  const event = newEvent(tenantId, 'token.created', { token: toView(t) });
+  await store.insertToken(t, [event]);
+  await dispatchSoon([event]);
   return t;
 }
 
@@ -100,14 +104,17 @@ export async function modifyToken(
   tenantId: string,
   id: string,
   change: (t: TokenRecord) => Promise<TokenRecord> | TokenRecord,
+  events: (t: TokenRecord) => VaultEventRecord[] = () => [],
 ): Promise<TokenRecord> {
   for (let attempt = 0; ; attempt++) {
     const current = await store.mustGetToken(tenantId, id, true);
     const next = await change(structuredClone(current));
     next.version = current.version + 1;
     next.updated_at = new Date().toISOString();
+    const emitted = events(next);
     try {
-      await store.replaceToken(next, current.version);
+      await store.replaceToken(next, current.version, emitted);
+      await dispatchSoon(emitted);
       return next;
     } catch (err) {
       if (!(err instanceof ConflictError) || attempt >= 4) throw err;
@@ -120,30 +127,37 @@ export async function updateToken(
   id: string,
   input: UpdateTokenInput,
 ): Promise<TokenRecord> {
-  return modifyToken(tenantId, id, async (t) => {
-    if (input.access_token !== undefined) t.access_token_enc = await sealAccess(t, input.access_token);
-    if (input.refresh_token !== undefined) {
-      t.refresh_token_enc = input.refresh_token === null ? null : await sealRefresh(t, input.refresh_token);
-    }
-    if (input.expires_in !== undefined || input.expires_at !== undefined)
-      t.expires_at = expiryFrom(input, Date.now());
-    if (input.token_type !== undefined) t.token_type = input.token_type;
-    if (input.scopes !== undefined) t.scopes = input.scopes;
-    if (input.metadata !== undefined) t.metadata = input.metadata;
-    // New credentials from the app mean the token works again.
-    if (input.access_token !== undefined || input.refresh_token) {
-      t.status = 'active';
-      t.last_error = null;
-      t.refresh_failures = 0;
-    }
-    t.refresh_due_at = refreshDueAt(t);
-    return t;
-  });
+  return modifyToken(
+    tenantId,
+    id,
+    async (t) => {
+      if (input.access_token !== undefined) t.access_token_enc = await sealAccess(t, input.access_token);
+      if (input.refresh_token !== undefined) {
+        t.refresh_token_enc = input.refresh_token === null ? null : await sealRefresh(t, input.refresh_token);
+      }
+      if (input.expires_in !== undefined || input.expires_at !== undefined)
+        t.expires_at = expiryFrom(input, Date.now());
+      if (input.token_type !== undefined) t.token_type = input.token_type;
+      if (input.scopes !== undefined) t.scopes = input.scopes;
+      if (input.metadata !== undefined) t.metadata = input.metadata;
+      // New credentials from the app mean the token works again.
+      if (input.access_token !== undefined || input.refresh_token) {
+        t.status = 'active';
+        t.last_error = null;
+        t.refresh_failures = 0;
+      }
+      t.refresh_due_at = refreshDueAt(t);
+      return t;
+    },
+    (t) => [newEvent(tenantId, 'token.updated', { token: toView(t) })],
+  );
 }
 
 export async function deleteToken(tenantId: string, id: string): Promise<TokenRecord> {
   const t = await store.mustGetToken(tenantId, id, true);
-  await store.deleteToken(t);
+  const event = newEvent(tenantId, 'token.deleted', { token: toView(t) });
+  await store.deleteToken(t, [event]);
+  await dispatchSoon([event]);
   return t;
 }
 

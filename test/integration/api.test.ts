@@ -297,7 +297,7 @@ describe('tokens', () => {
   });
 
   it('updates the fields given, and delete makes it 404', async () => {
-    const { key } = await api.register();
+    const { tenantId, key } = await api.register();
     const created = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
     const put = await api.call('PUT', `/v1/tokens/${created.id}`, {
       key,
@@ -326,7 +326,10 @@ describe('tokens', () => {
     expect(
       (await api.call('POST', '/v1/tokens', { key, body: { ...newToken(), key: created.key } })).status,
     ).toBe(201);
-    expect(await tenantItems(created.id)).toEqual([]);
+    const left = await tenantItems(tenantId);
+    expect(left.filter((i) => i.SK === `TOKEN#${created.id}`)).toEqual([]);
+    expect(left.filter((i) => i.type === 'token_claim' && i.token_id === created.id)).toEqual([]);
+    expect(left.filter((i) => i.type === 'token')).toHaveLength(1);
   });
 
   it("another tenant's token is 404 for every operation, exactly like a missing one", async () => {

@@ -1,0 +1,22 @@
+/** Events the vault emits; webhooks subscribe to them by type. */
+export const EVENT_TYPES = [
+  'token.created',
+  'token.updated',
+  'token.deleted',
+  'token.refreshed',
+  'token.refresh_failed',
+  'token.needs_reauth',
+  'connection.created',
+  'ping',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** An event as recorded and as delivered (`{type, timestamp, data}` is the webhook payload). */
+export interface VaultEventRecord {
+  id: string;
+  tenant_id: string;
+  type: EventType;
+  timestamp: string;
+  /** Metadata only: never a secret. */
+  data: Record<string, unknown>;
+}
