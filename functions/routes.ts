@@ -16,6 +16,7 @@ import {
   tokenWithSecretsSchema,
   updateTokenBody,
 } from '../lib/tokens/schemas.js';
+import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 
 // The route table: every HTTP route exists here once. The CDK stack makes one function per
 // entry (with IAM derived from `access`), the local server serves the same entries, and the
@@ -194,9 +195,10 @@ export const routes = {
     responses: { 204: { description: 'Deleted' } },
     errors: [401, 403, 404],
   }),
+  ...webhookRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);
 
 /** Functions that are not routes. */
-export const jobs: JobDef[] = [];
+export const jobs: JobDef[] = [...webhookJobs];

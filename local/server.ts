@@ -58,7 +58,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     server.once('error', fail);
     server.listen(options.port ?? config.PORT, '127.0.0.1', ok);
   });
-  const stopJobs = options.jobs === false ? async () => {} : startJobs(root, jobs);
+  const stopJobs =
+    options.jobs === false ? async () => {} : startJobs(root, jobs, config.REFRESH_INTERVAL_SECONDS);
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -72,7 +72,9 @@ export interface JobDef {
   entry: string;
   summary: string;
   access: Access;
-  /** `schedule`: every REFRESH_INTERVAL_SECONDS (EventBridge deployed, in-process locally). `queue`: consumes the webhook queue. */
+  /** `schedule`: EventBridge deployed, a timer in-process locally. `queue`: consumes the webhook queue. */
   trigger: 'schedule' | 'queue';
+  /** For schedule jobs: the period; absent means REFRESH_INTERVAL_SECONDS. */
+  everySeconds?: number;
   timeoutSeconds: number;
 }
