@@ -32,8 +32,9 @@ const schema = z.object({
     .string()
     .default('5,300,1800,7200,18000,36000,36000')
     .transform((s, ctx) => {
-      const seconds = s.split(',').map((x) => Number(x.trim()));
-      if (seconds.some((n) => !Number.isInteger(n) || n < 0 || n > 7 * 86_400)) {
+      const parts = s.split(',').map((x) => x.trim());
+      const seconds = parts.map(Number);
+      if (parts.some((x) => !/^\d+$/.test(x)) || seconds.some((n) => n > 7 * 86_400)) {
         ctx.addIssue({
           code: 'custom',
           message: 'comma-separated whole seconds (0..604800), e.g. 5,300,1800',

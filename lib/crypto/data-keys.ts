@@ -1,4 +1,4 @@
-import { open, type SealRef, seal, sealedVersion } from './envelope.js';
+import { DecryptionError, open, type SealRef, seal, sealedVersion } from './envelope.js';
 import type { KeyProvider } from './key-provider.js';
 
 /** A tenant's wrapped data keys by version, as stored on the tenant record. */
@@ -106,7 +106,7 @@ export class DataKeys {
     const cached = entry.plain.get(version);
     if (cached) return cached;
     const wrapped = entry.ring.wrapped[version];
-    if (!wrapped) return Promise.reject(new Error(`Tenant has no data key version ${version}`));
+    if (!wrapped) return Promise.reject(new DecryptionError(`Tenant has no data key version ${version}`));
     const unwrapping = this.provider.decryptDataKey(wrapped, dekContext(tenantId, version));
     entry.plain.set(version, unwrapping);
     // A failed unwrap (KMS throttled, say) is not cached.

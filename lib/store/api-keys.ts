@@ -73,7 +73,10 @@ export async function listApiKeys(tenantId: string, limit: number, cursor?: stri
       KeyConditionExpression: 'GSI1PK = :pk',
       ExpressionAttributeValues: { ':pk': keys.apiKeysOf(tenantId).GSI1PK },
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor),
+      ExclusiveStartKey: decodeCursor(tenantId, cursor, {
+        name: 'GSI1PK',
+        value: keys.apiKeysOf(tenantId).GSI1PK,
+      }),
     }),
   );
   return {

@@ -203,7 +203,6 @@ export interface TokenFilter {
 
 /** A page of a tenant's tokens: by provider (and key) on GSI1, else the tenant's partition. */
 export async function listTokens(tenantId: string, filter: TokenFilter, limit: number, cursor?: string) {
-  const start = decodeCursor(tenantId, cursor);
   let query: QueryCommand;
   if (filter.provider !== undefined) {
     const k = keys.tokensByProvider(tenantId, filter.provider, filter.key);
@@ -215,7 +214,7 @@ export async function listTokens(tenantId: string, filter: TokenFilter, limit: n
         : 'GSI1PK = :pk AND begins_with(GSI1SK, :sk)',
       ExpressionAttributeValues: { ':pk': k.GSI1PK, ':sk': k.GSI1SK },
       Limit: limit,
-      ExclusiveStartKey: start,
+      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'GSI1PK', value: k.GSI1PK }),
     });
   } else {
     const k = keys.tokensOf(tenantId);
@@ -232,7 +231,7 @@ export async function listTokens(tenantId: string, filter: TokenFilter, limit: n
         ...(filter.key !== undefined ? { ':key': filter.key } : {}),
       },
       Limit: limit,
-      ExclusiveStartKey: start,
+      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK }),
     });
   }
   const out = await ddb.send(query);

@@ -223,6 +223,19 @@ describe('API keys', () => {
     expect(after.body.data.map((k: { name: string }) => k.name)).toEqual(['default']);
   });
 
+  it('pages through the key list with next_cursor', async () => {
+    const { key: admin } = await api.register();
+    for (const name of ['a', 'b', 'c']) {
+      await api.call('POST', '/v1/api-keys', { key: admin, body: { name, scopes: ['tokens:read'] } });
+    }
+    const first = await api.call('GET', '/v1/api-keys?limit=2', { key: admin });
+    expect(first.body.data).toHaveLength(2);
+    const second = await api.call('GET', `/v1/api-keys?limit=2&cursor=${first.body.next_cursor}`, { key: admin });
+    expect(second.status).toBe(200);
+    const names = [...first.body.data, ...second.body.data].map((k: { name: string }) => k.name);
+    expect(names).toEqual(['default', 'a', 'b', 'c']);
+  });
+
   it('rejects unknown scopes (422) and a key revoking itself (409)', async () => {
     const { key: admin } = await api.register();
     const bad = await api.call('POST', '/v1/api-keys', { key: admin, body: { name: 'x', scopes: ['root'] } });
