@@ -9,6 +9,16 @@ import {
 import { idParams, pageQuery } from '../lib/http/schemas.js';
 import type { Access, JobDef, RouteDef } from '../lib/http/types.js';
 import {
+  callbackQuery,
+  createOAuthAppBody,
+  createSessionBody,
+  oauthAppList,
+  oauthAppSchema,
+  providerList,
+  providerParams,
+  sessionSchema,
+} from '../lib/providers/schemas.js';
+import {
   createTokenBody,
   listTokensQuery,
   tokenList,
@@ -25,6 +35,8 @@ import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 const none: Access = { table: 'none', kms: [] };
 const read: Access = { table: 'read', kms: ['decrypt'] };
 const write: Access = { table: 'write', kms: ['decrypt'] };
+/** Writes, and calls OAuth providers' token endpoints. */
+const oauthCall: Access = { table: 'write', kms: ['decrypt'], outbound: true };
 
 const define = <const D extends RouteDef>(d: D) => d;
 
@@ -160,10 +172,11 @@ export const routes = {
     method: 'GET',
     path: '/v1/tokens/{id}',
     entry: 'functions/tokens/get.ts',
-    summary: 'Get a token with its secrets',
+    summary: 'Get a token with its secrets, refreshed first if it expires within the margin',
     tag: 'tokens',
     scope: 'tokens:read',
-    access: read,
+    // Writes: an on-demand refresh stores the new token.
+    access: oauthCall,
     params: idParams,
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
     errors: [401, 403, 404],
@@ -195,10 +208,117 @@ export const routes = {
     responses: { 204: { description: 'Deleted' } },
     errors: [401, 403, 404],
   }),
+  refreshToken: define({
+    id: 'RefreshToken',
+    method: 'POST',
+    path: '/v1/tokens/{id}/refresh',
+    entry: 'functions/tokens/refresh.ts',
+    summary: 'Refresh a token now',
+    tag: 'tokens',
+    scope: 'tokens:write',
+    access: oauthCall,
+    params: idParams,
+    responses: { 200: { description: 'The refreshed token, decrypted', schema: tokenWithSecretsSchema } },
+    errors: [401, 403, 404, 409, 502, 503],
+  }),
+
+  listProviders: define({
+    id: 'ListProviders',
+    method: 'GET',
+    path: '/v1/providers',
+    entry: 'functions/providers/list.ts',
+    summary: 'The catalog of OAuth providers',
+    tag: 'providers',
+    scope: 'tokens:read',
+    access: { table: 'read', kms: [] },
+    responses: { 200: { description: 'Every provider', schema: providerList } },
+    errors: [401, 403],
+  }),
+  createOAuthApp: define({
+    id: 'CreateOAuthApp',
+    method: 'POST',
+    path: '/v1/oauth-apps',
+    entry: 'functions/oauth-apps/create.ts',
+    summary: "Register the tenant's OAuth client for a provider",
+    tag: 'oauth-apps',
+    scope: 'admin',
+    access: write,
+    body: createOAuthAppBody,
+    responses: { 201: { description: 'Registered (the secret is never returned)', schema: oauthAppSchema } },
+    errors: [400, 401, 403, 409, 413, 415, 422],
+  }),
+  listOAuthApps: define({
+    id: 'ListOAuthApps',
+    method: 'GET',
+    path: '/v1/oauth-apps',
+    entry: 'functions/oauth-apps/list.ts',
+    summary: "List the tenant's OAuth apps",
+    tag: 'oauth-apps',
+    scope: 'admin',
+    access: { table: 'read', kms: [] },
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'A page of apps', schema: oauthAppList } },
+    errors: [400, 401, 403, 422],
+  }),
+  deleteOAuthApp: define({
+    id: 'DeleteOAuthApp',
+    method: 'DELETE',
+    path: '/v1/oauth-apps/{provider}',
+    entry: 'functions/oauth-apps/delete.ts',
+    summary: 'Delete an OAuth app',
+    tag: 'oauth-apps',
+    scope: 'admin',
+    access: { table: 'write', kms: [] },
+    params: providerParams,
+    responses: { 204: { description: 'Deleted' } },
+    errors: [401, 403, 404],
+  }),
+
+  createConnectSession: define({
+    id: 'CreateConnectSession',
+    method: 'POST',
+    path: '/v1/connect/sessions',
+    entry: 'functions/connect/create-session.ts',
+    summary: 'Start connecting a user: get the URL to send their browser to',
+    tag: 'connect',
+    scope: 'tokens:write',
+    access: write,
+    body: createSessionBody,
+    responses: { 201: { description: 'Session created (valid ten minutes)', schema: sessionSchema } },
+    errors: [400, 401, 403, 409, 413, 415, 422],
+  }),
+  connectCallback: define({
+    id: 'ConnectCallback',
+    method: 'GET',
+    path: '/v1/connect/callback',
+    entry: 'functions/connect/callback.ts',
+    summary: "The provider's redirect target (register it with the provider)",
+    tag: 'connect',
+    scope: null,
+    access: oauthCall,
+    query: callbackQuery,
+    responses: {
+      302: {
+        description: 'Back to the redirect_url, with status=success&token_id=... or status=error&error=...',
+      },
+    },
+    errors: [400, 422],
+  }),
+
   ...webhookRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);
 
 /** Functions that are not routes. */
-export const jobs: JobDef[] = [...webhookJobs];
+export const jobs: JobDef[] = [
+  {
+    id: 'RefreshDue',
+    entry: 'functions/jobs/refresh-due.ts',
+    summary: 'Refresh the tokens due, from the sparse refresh index',
+    access: oauthCall,
+    trigger: 'schedule',
+    timeoutSeconds: 240,
+  },
+  ...webhookJobs,
+];

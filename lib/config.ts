@@ -44,9 +44,17 @@ const schema = z.object({
       return seconds;
     }),
   WEBHOOK_QUEUE_URL: z.url().optional(),
+  /** The webhook sweeper's period: EventBridge's 60 s deployed; locally it is the in-process queue's poll. */
+  WEBHOOK_SWEEP_SECONDS: int(1, 3600).default(inLambda ? 60 : 2),
+  /** An endpoint whose deliveries have failed without a success for this long is disabled (5 days). */
+  WEBHOOK_DISABLE_AFTER_SECONDS: int(60, 90 * 86_400).default(5 * 86_400),
+  /** After a secret rotation, the previous secret keeps signing (alongside the new one) this long. */
+  WEBHOOK_SECRET_GRACE_SECONDS: int(0, 7 * 86_400).default(86_400),
   /** `deployed` (Lambda) enforces https and public addresses on outbound URLs; `local` allows http://localhost. */
   VAULT_MODE: z.enum(['deployed', 'local']).default(inLambda ? 'deployed' : 'local'),
   STAGE: z.string().default('local'),
+  /** The vault's public base URL, for OAuth redirect URIs; default: from the request's Host. */
+  PUBLIC_URL: z.url().optional(),
 });
 
 export type Config = z.infer<typeof schema>;

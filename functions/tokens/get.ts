@@ -1,8 +1,9 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { getToken, withSecrets } from '../../lib/tokens/service.js';
+import { getFreshToken } from '../../lib/refresh/engine.js';
+import { withSecrets } from '../../lib/tokens/service.js';
 import { routes } from '../routes.js';
 
 export const handler = route(routes.getToken, async ({ auth, params }) =>
-  ok(await withSecrets(await getToken(auth.tenantId, params.id))),
+  ok(await withSecrets(await getFreshToken(auth.tenantId, params.id))),
 );

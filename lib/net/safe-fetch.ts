@@ -1,4 +1,4 @@
-import { type LookupAddress, type LookupOptions, lookup as dnsLookup } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { Agent, type RequestInit as UndiciRequestInit, fetch as undiciFetch } from 'undici';
@@ -15,16 +15,18 @@ export type NetPolicy = 'deployed' | 'local';
 
 // Non-public ranges. IPv6 is an allowlist (only global unicast 2000::/3 can be public) with these carve-outs,
 // so new special-purpose ranges outside 2000::/3 are blocked without us having to list them.
-const V4_BLOCKED = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
-  '192.0.0.0/24', '192.0.2.0/24', '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24',
-  '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
-].map((cidr) => parseCidr(cidr, v4ToBigInt, 32));
-const V6_BLOCKED_IN_GLOBAL = ['2001::/23', '2001:db8::/32', '3fff::/20'].map((c) => parseCidr(c, v6ToBigInt, 128));
-const V6_GLOBAL = parseCidr('2000::/3', v6ToBigInt, 128);
-// Ranges that carry an IPv4 address in their low bits: the embedded address decides.
-const V6_EMBEDS_V4 = ['::ffff:0:0/96', '64:ff9b::/96'].map((c) => parseCidr(c, v6ToBigInt, 128));
-const V6_6TO4 = parseCidr('2002::/16', v6ToBigInt, 128); // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD
+const v4 = (cidrs: string) => cidrs.split(/\s+/).map((c) => parseCidr(c, 32));
+const v6 = (cidrs: string) => cidrs.split(/\s+/).map((c) => parseCidr(c, 128));
+// this network, private, CGNAT, loopback, link-local (metadata service), private, IETF protocol,
+// documentation, 6to4 relay, private, benchmarking, documentation x2, multicast, reserved + broadcast
+const V4_BLOCKED = v4(`0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12
+  192.0.0.0/24 192.0.2.0/24 192.88.99.0/24 192.168.0.0/16 198.18.0.0/15 198.51.100.0/24 203.0.113.0/24
+  224.0.0.0/4 240.0.0.0/4`);
+const [V6_GLOBAL] = v6('2000::/3') as [Cidr];
+const V6_BLOCKED_IN_GLOBAL = v6('2001::/23 2001:db8::/32 3fff::/20'); // IETF protocol (Teredo...), documentation
+// Ranges that carry an IPv4 address in their low 32 bits (mapped, NAT64): the embedded address decides.
+const V6_EMBEDS_V4 = v6('::ffff:0:0/96 64:ff9b::/96');
+const [V6_6TO4] = v6('2002::/16') as [Cidr]; // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD
 
 /** Is this IP literal non-public? Anything that is not a valid IP literal counts as non-public (fail closed). */
 export function isPrivateAddress(ip: string): boolean {
@@ -131,7 +133,9 @@ export function safeFetch(
         signal,
         dispatcher,
       });
-      const body = NULL_BODY_STATUS.has(res.status) ? null : await readCapped(res.body, res.headers, maxBytes);
+      const body = NULL_BODY_STATUS.has(res.status)
+        ? null
+        : await readCapped(res.body, res.headers, maxBytes);
       const headers = new Headers([...res.headers]);
       // The body is already decoded and buffered: these would now describe something else.
       headers.delete('content-encoding');
@@ -173,10 +177,12 @@ function bareHost(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
 
-function parseCidr(cidr: string, toBigInt: (ip: string) => bigint, width: number) {
+type Cidr = { has(n: bigint): boolean };
+
+function parseCidr(cidr: string, width: 32 | 128): Cidr {
   const [ip = '', bits = ''] = cidr.split('/');
   const shift = BigInt(width - Number(bits));
-  const prefix = toBigInt(ip) >> shift;
+  const prefix = (width === 32 ? v4ToBigInt(ip) : v6ToBigInt(ip)) >> shift;
   return { has: (n: bigint) => n >> shift === prefix };
 }
 

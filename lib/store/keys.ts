@@ -62,6 +62,16 @@ export const keys = {
   }),
   refreshShard: (shard: number) => ({ GSI2PK: `REFRESH#${shard}` }),
 
+  oauthApp: (tenantId: string, provider: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `OAUTHAPP#${part(provider)}`,
+  }),
+  oauthAppsOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'OAUTHAPP#' }),
+  /** Keyed by a hash of the state, so the table never holds a usable state value. */
+  connectSession: (stateHash: string) => ({ PK: `CONNECT#${stateHash}`, SK: 'CONNECT' }),
+  /** Refresh lease: at most one refresh of a token in flight, across every process. */
+  refreshLease: (tenantId: string, tokenId: string) => ({ PK: `TENANT#${tenantId}`, SK: `LEASE#${tokenId}` }),
+
   event: (tenantId: string, eventId: string) => ({ PK: `TENANT#${tenantId}`, SK: `EVENT#${eventId}` }),
   /** Sparse: present until the event has been fanned out to the tenant's webhooks. */
   eventPending: (eventId: string, at: string) => ({
@@ -69,6 +79,27 @@ export const keys = {
     GSI3SK: `${at}#${eventId}`,
   }),
   eventsPending: (shard: number) => ({ GSI3PK: `EVENTS#${shard}` }),
+
+  webhook: (tenantId: string, webhookId: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `WEBHOOK#${webhookId}`,
+  }),
+  webhooksOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'WEBHOOK#' }),
+  /** A delivery (or notice) in an endpoint's log; delivery ids are time-ordered, so the log sorts by time. */
+  delivery: (tenantId: string, webhookId: string, deliveryId: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `DELIVERY#${webhookId}#${deliveryId}`,
+  }),
+  deliveriesOf: (tenantId: string, webhookId: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SKPrefix: `DELIVERY#${webhookId}#`,
+  }),
+  /** Sparse: present while a delivery awaits an attempt; `at` is when a sweeper should look at it. */
+  deliveryDue: (tenantId: string, webhookId: string, deliveryId: string, at: string) => ({
+    GSI3PK: `DELIVERIES#${shardOf(deliveryId)}`,
+    GSI3SK: `${at}#${tenantId}#${webhookId}#${deliveryId}`,
+  }),
+  deliveriesDue: (shard: number) => ({ GSI3PK: `DELIVERIES#${shard}` }),
 } as const;
 
 export function shardOf(id: string): number {

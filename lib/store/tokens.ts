@@ -30,6 +30,8 @@ export interface TokenRecord {
   refresh_due_at: string | null;
   created_at: string;
   updated_at: string;
+  /** Values for the provider's URL placeholders (e.g. a Shopify shop), kept for refreshes. */
+  url_params: Record<string, string>;
   /** Optimistic-concurrency counter, bumped on every write. */
   version: number;
 }
@@ -52,6 +54,7 @@ const FIELDS: (keyof TokenRecord)[] = [
   'refresh_due_at',
   'created_at',
   'updated_at',
+  'url_params',
   'version',
 ];
 
@@ -73,6 +76,7 @@ export function fromItem(item: Record<string, unknown>): TokenRecord {
   t.scopes ??= [];
   t.metadata ??= {};
   t.refresh_failures ??= 0;
+  t.url_params ??= {};
   t.version ??= 1;
   return t;
 }

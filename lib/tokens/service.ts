@@ -1,6 +1,6 @@
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
-import { ConflictError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { newId } from '../ids.js';
@@ -64,7 +64,11 @@ export async function withSecrets(t: TokenRecord): Promise<TokenWithSecrets> {
   return { ...toView(t), access_token: access, refresh_token: refresh };
 }
 
-export async function createToken(tenantId: string, input: CreateTokenInput): Promise<TokenRecord> {
+export async function createToken(
+  tenantId: string,
+  input: CreateTokenInput,
+  extra: { url_params?: Record<string, string>; events?: (t: TokenRecord) => VaultEventRecord[] } = {},
+): Promise<TokenRecord> {
   const now = Date.now();
   const at = new Date(now).toISOString();
   const t: TokenRecord = {
@@ -85,15 +89,63 @@ export async function createToken(tenantId: string, input: CreateTokenInput): Pr
     refresh_due_at: null,
     created_at: at,
     updated_at: at,
+    url_params: extra.url_params ?? {},
     version: 1,
   };
   t.access_token_enc = await sealAccess(t, input.access_token);
   if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
   t.refresh_due_at = refreshDueAt(t);
-  const event = newEvent(tenantId, 'token.created', { token: toView(t) });
-  await store.insertToken(t, [event]);
-  await dispatchSoon([event]);
+  const events = [newEvent(tenantId, 'token.created', { token: toView(t) }), ...(extra.events?.(t) ?? [])];
+  await store.insertToken(t, events);
+  await dispatchSoon(events);
   return t;
+}
+
+export interface ConnectedToken {
+  provider: string;
+  key: string;
+  access_token: string;
+  refresh_token?: string;
+  expires_in?: number;
+  token_type: string;
+  scopes: string[];
+  url_params: Record<string, string>;
+}
+
+/** Stores a token from the connect flow under (provider, key), creating it or replacing the old one. */
+export async function saveConnectedToken(tenantId: string, c: ConnectedToken): Promise<TokenRecord> {
+  const connected = (t: TokenRecord) => [newEvent(tenantId, 'connection.created', { token: toView(t) })];
+  for (let attempt = 0; ; attempt++) {
+    const existing = await store.findTokenId(tenantId, c.provider, c.key);
+    try {
+      if (!existing) {
+        const { url_params, ...input } = c;
+        return await createToken(tenantId, { ...input, metadata: {} }, { url_params, events: connected });
+      }
+      return await modifyToken(
+        tenantId,
+        existing,
+        async (t) => {
+          t.access_token_enc = await sealAccess(t, c.access_token);
+          // A provider that sends no new refresh token on re-consent keeps the old one valid.
+          if (c.refresh_token) t.refresh_token_enc = await sealRefresh(t, c.refresh_token);
+          t.expires_at = expiryFrom(c, Date.now());
+          t.token_type = c.token_type;
+          t.scopes = c.scopes;
+          t.url_params = c.url_params;
+          t.status = 'active';
+          t.last_error = null;
+          t.refresh_failures = 0;
+          t.refresh_due_at = refreshDueAt(t);
+          return t;
+        },
+        (t) => [newEvent(tenantId, 'token.updated', { token: toView(t) }), ...connected(t)],
+      );
+    } catch (err) {
+      // Lost a race with another connect or a delete of the same (provider, key): look again.
+      if (!(err instanceof ConflictError || err instanceof NotFoundError) || attempt >= 2) throw err;
+    }
+  }
 }
 
 /**

@@ -1,0 +1,9 @@
+import { createSession } from '../../lib/connect/service.js';
+import { callbackUrl } from '../../lib/http/public-url.js';
+import { created } from '../../lib/http/responses.js';
+import { route } from '../../lib/http/route.js';
+import { routes } from '../routes.js';
+
+export const handler = route(routes.createConnectSession, async ({ auth, body, event }) =>
+  created(await createSession(auth.tenantId, body, callbackUrl(event))),
+);

@@ -1,0 +1,11 @@
+import { callbackUrl } from '../../lib/http/public-url.js';
+import { ok } from '../../lib/http/responses.js';
+import { route } from '../../lib/http/route.js';
+import { appView } from '../../lib/providers/apps.js';
+import { listOAuthApps } from '../../lib/store/oauth-apps.js';
+import { routes } from '../routes.js';
+
+export const handler = route(routes.listOAuthApps, async ({ auth, query, event }) => {
+  const page = await listOAuthApps(auth.tenantId, query.limit, query.cursor);
+  return ok({ data: page.items.map((a) => appView(a, callbackUrl(event))), next_cursor: page.next_cursor });
+});

@@ -1,0 +1,6 @@
+import { ok } from '../../lib/http/responses.js';
+import { route } from '../../lib/http/route.js';
+import { PROVIDERS } from '../../lib/providers/catalog.js';
+import { routes } from '../routes.js';
+
+export const handler = route(routes.listProviders, async () => ok({ data: PROVIDERS }));

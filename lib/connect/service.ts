@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import * as oauth from 'oauth4webapi';
+import { dataKeys } from '../crypto/index.js';
+import { BadRequestError, ValidationError } from '../errors.js';
+import { logger } from '../observability.js';
+import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
+import type { CreateSessionInput } from '../providers/schemas.js';
+import { type ConnectSession, putSession, takeSession } from '../store/connect-sessions.js';
+import { getOAuthApp } from '../store/oauth-apps.js';
+import { saveConnectedToken } from '../tokens/service.js';
+
+// The authorization-code flow: a session (state, PKCE verifier, where to return) lives ten
+// minutes; the callback consumes it once, exchanges the code and stores the token.
+
+const SESSION_SECONDS = 600;
+
+const hashState = (state: string) => createHash('sha256').update(state).digest('base64url');
+const verifierRef = (s: Pick<ConnectSession, 'tenant_id' | 'state_hash'>) => ({
+  tenantId: s.tenant_id,
+  record: `connect#${s.state_hash}`,
+  field: 'code_verifier',
+});
+
+/** Same origin, and a path under an allowed one: no open redirect through the vault. */
+export function isAllowedRedirect(url: string, allowed: string[]): boolean {
+  const u = new URL(url);
+  return allowed.some((a) => {
+    const base = new URL(a);
+    const path = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+    return u.origin === base.origin && (u.pathname === base.pathname || u.pathname.startsWith(path));
+  });
+}
+
+export async function createSession(tenantId: string, input: CreateSessionInput, redirectUri: string) {
+  const app = requireApp(await getOAuthApp(tenantId, input.provider), input.provider);
+  if (!isAllowedRedirect(input.redirect_url, app.redirect_urls)) {
+    throw new ValidationError([
+      { path: 'body.redirect_url', message: "Not under one of the OAuth app's redirect_urls." },
+    ]);
+  }
+  const urlParams = input.url_params ?? {};
+  const pc = await providerClient(app, urlParams);
+  const state = oauth.generateRandomState();
+  const verifier = pc.def.pkce ? oauth.generateRandomCodeVerifier() : null;
+  const scopes = input.scopes ?? app.scopes ?? pc.def.default_scopes;
+
+  const url = new URL(pc.authorizationUrl);
+  for (const [k, v] of Object.entries(pc.def.authorize_params)) url.searchParams.set(k, v);
+  url.searchParams.set('response_type', 'code');
+  url.searchParams.set('client_id', app.client_id);
+  url.searchParams.set('redirect_uri', redirectUri);
+  if (scopes.length) url.searchParams.set('scope', scopes.join(pc.def.scope_separator));
+  url.searchParams.set('state', state);
+  if (verifier) {
+    url.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
+    url.searchParams.set('code_challenge_method', 'S256');
+  }
+
+  const expiresAt = new Date(Date.now() + SESSION_SECONDS * 1000).toISOString();
+  const session: ConnectSession = {
+    state_hash: hashState(state),
+    tenant_id: tenantId,
+    provider: input.provider,
+    key: input.key,
+    scopes,
+    redirect_url: input.redirect_url,
+    redirect_uri: redirectUri,
+    url_params: urlParams,
+    code_verifier_enc: null,
+    expires_at: expiresAt,
+  };
+  if (verifier) session.code_verifier_enc = await dataKeys.encrypt(verifierRef(session), verifier);
+  await putSession(session, SESSION_SECONDS);
+  return { authorization_url: url.toString(), expires_at: expiresAt };
+}
+
+function backTo(session: ConnectSession, outcome: Record<string, string>): string {
+  const url = new URL(session.redirect_url);
+  url.searchParams.set('provider', session.provider);
+  url.searchParams.set('key', session.key);
+  for (const [k, v] of Object.entries(outcome)) url.searchParams.set(k, v);
+  return url.toString();
+}
+
+/** Handles the provider's redirect; returns where to send the browser. */
+export async function completeCallback(callback: URL): Promise<string> {
+  const state = callback.searchParams.get('state');
+  const session = state ? await takeSession(hashState(state)) : null;
+  if (!state || !session)
+    throw new BadRequestError('This sign-in link has expired or was already used. Start again.');
+
+  const error = callback.searchParams.get('error');
+  if (error) return backTo(session, { status: 'error', error: error.slice(0, 100) });
+
+  try {
+    const app = requireApp(await getOAuthApp(session.tenant_id, session.provider), session.provider);
+    const pc = await providerClient(app, session.url_params);
+    const params = oauth.validateAuthResponse(pc.as, pc.client, callback, state);
+    const verifier = session.code_verifier_enc
+      ? await dataKeys.decrypt(verifierRef(session), session.code_verifier_enc)
+      : oauth.nopkce;
+    const response = await oauth.authorizationCodeGrantRequest(
+      pc.as,
+      pc.client,
+      pc.auth,
+      params,
+      session.redirect_uri,
+      verifier,
+      requestOptions(),
+    );
+    const result = await oauth.processAuthorizationCodeResponse(pc.as, pc.client, response);
+    const token = await saveConnectedToken(session.tenant_id, {
+      provider: session.provider,
+      key: session.key,
+      access_token: result.access_token,
+      refresh_token: result.refresh_token,
+      expires_in: result.expires_in,
+      token_type: result.token_type,
+      scopes: result.scope ? result.scope.split(/[ ,+]/).filter(Boolean) : session.scopes,
+      url_params: session.url_params,
+    });
+    return backTo(session, { status: 'success', token_id: token.id });
+  } catch (err) {
+    const failure = err instanceof oauth.AuthorizationResponseError ? { code: err.error } : classify(err);
+    // The code and the error's own message, never the error object (it can carry the provider's response).
+    logger.warn('Connect failed', {
+      provider: session.provider,
+      tenant_id: session.tenant_id,
+      code: failure.code,
+      error: `${(err as Error).name}: ${(err as Error).message}`,
+    });
+    return backTo(session, { status: 'error', error: failure.code });
+  }
+}

@@ -1,0 +1,63 @@
+import { config } from '../config.js';
+import { dataKeys } from '../crypto/index.js';
+import { ValidationError } from '../errors.js';
+import { assertSafeUrl, UnsafeUrlError } from '../net/safe-fetch.js';
+import type { OAuthAppRecord } from '../store/oauth-apps.js';
+import * as store from '../store/oauth-apps.js';
+import { findProvider } from './catalog.js';
+import { appSealRef, providerDef } from './oauth.js';
+import type { CreateOAuthAppInput } from './schemas.js';
+
+export async function createOAuthApp(tenantId: string, input: CreateOAuthAppInput): Promise<OAuthAppRecord> {
+  const known = findProvider(input.provider);
+  if (known && input.custom) {
+    throw new ValidationError([
+      { path: 'body.custom', message: 'Catalog providers take no `custom` definition.' },
+    ]);
+  }
+  if (!known && !input.custom) {
+    throw new ValidationError([
+      { path: 'body.custom', message: `'${input.provider}' is not in the catalog: define it in \`custom\`.` },
+    ]);
+  }
+  if (input.custom) {
+    // A tenant-chosen token URL is where the vault will send client secrets and refresh tokens.
+    for (const field of ['token_url', 'authorization_url'] as const) {
+      try {
+        await assertSafeUrl(input.custom[field], config.VAULT_MODE);
+      } catch (err) {
+        if (err instanceof UnsafeUrlError)
+          throw new ValidationError([{ path: `body.custom.${field}`, message: err.message }]);
+        throw err;
+      }
+    }
+  }
+  const app: OAuthAppRecord = {
+    tenant_id: tenantId,
+    provider: input.provider,
+    client_id: input.client_id,
+    client_secret_enc: '',
+    scopes: input.scopes ?? null,
+    redirect_urls: input.redirect_urls,
+    url_params: input.url_params ?? {},
+    custom: input.custom ?? null,
+    created_at: new Date().toISOString(),
+  };
+  app.client_secret_enc = await dataKeys.encrypt(appSealRef(app), input.client_secret);
+  await store.insertOAuthApp(app);
+  return app;
+}
+
+/** What a client sees of an app: never the secret. */
+export function appView(a: OAuthAppRecord, callbackUrl: string) {
+  return {
+    provider: a.provider,
+    client_id: a.client_id,
+    scopes: a.scopes ?? providerDef(a).default_scopes,
+    redirect_urls: a.redirect_urls,
+    url_params: a.url_params,
+    custom: a.custom,
+    callback_url: callbackUrl,
+    created_at: a.created_at,
+  };
+}

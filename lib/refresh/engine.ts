@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as oauth from 'oauth4webapi';
+import { config } from '../config.js';
+import { dataKeys } from '../crypto/index.js';
+import { BadGatewayError, ConflictError, type HttpError, ServiceUnavailableError } from '../errors.js';
+import { newEvent } from '../events/outbox.js';
+import { logger, metrics } from '../observability.js';
+import { classify, type GrantFailure, providerClient, requestOptions } from '../providers/oauth.js';
+import { acquireLease, leaseHeld, releaseLease } from '../store/leases.js';
+import { getOAuthApp } from '../store/oauth-apps.js';
+import { getToken, mustGetToken, type TokenRecord } from '../store/tokens.js';
+import { expiryFrom, modifyToken, refreshDueAt, sealAccess, sealRefresh, toView } from '../tokens/service.js';
+
+// Refreshing a token, once: whoever takes the token's lease calls the provider; everyone else
+// (other Lambdas, the scheduled job, concurrent GETs) waits for the lease to go and re-reads.
+
+/** `ensure`: only if within the margin of expiry (GET). `scheduled`: if due (the job). `force`: now. */
+export type RefreshMode = 'ensure' | 'scheduled' | 'force';
+
+export interface RefreshFailure extends GrantFailure {
+  /** Seconds until the vault will try the provider again. */
+  retryAfter?: number;
+}
+
+export interface RefreshOutcome {
+  token: TokenRecord;
+  /** This call refreshed it (not someone it waited for). */
+  refreshed: boolean;
+  failure?: RefreshFailure;
+}
+
+const LEASE_MS = 30_000;
+const WAIT_POLL_MS = 100;
+const WAIT_MAX_MS = 25_000;
+const BACKOFF_BASE_S = 60;
+const BACKOFF_MAX_S = 3600;
+
+export function needsRefresh(t: TokenRecord, mode: RefreshMode, now = Date.now()): boolean {
+  if (mode === 'force') return true;
+  if (mode === 'scheduled') return t.refresh_due_at !== null && Date.parse(t.refresh_due_at) <= now;
+  return t.expires_at !== null && Date.parse(t.expires_at) - now < config.REFRESH_MARGIN_SECONDS * 1000;
+}
+
+function inCooldown(t: TokenRecord, now = Date.now()): number | null {
+  if (t.refresh_failures === 0 || t.status === 'needs_reauth' || !t.refresh_due_at) return null;
+  const wait = Date.parse(t.refresh_due_at) - now;
+  return wait > 0 ? Math.ceil(wait / 1000) : null;
+}
+
+export function backoffSeconds(failures: number): number {
+  const base = Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** Math.max(0, failures - 1));
+  return Math.round(base * (0.8 + Math.random() * 0.4));
+}
+
+export async function refresh(tenantId: string, tokenId: string, mode: RefreshMode): Promise<RefreshOutcome> {
+  const started = Date.now();
+  const t = await mustGetToken(tenantId, tokenId, true);
+  if (!needsRefresh(t, mode)) return { token: t, refreshed: false };
+  if (!t.refresh_token_enc) {
+    return {
+      token: t,
+      refreshed: false,
+      failure: { permanent: true, code: 'no_refresh_token', message: 'The token has no refresh token.' },
+    };
+  }
+  if (t.status === 'needs_reauth') {
+    return {
+      token: t,
+      refreshed: false,
+      failure: { permanent: true, code: 'needs_reauth', message: 'The user must connect again.' },
+    };
+  }
+  const cooldown = inCooldown(t);
+  if (cooldown !== null && mode !== 'scheduled') {
+    return {
+      token: t,
+      refreshed: false,
+      failure: {
+        permanent: false,
+        code: 'cooldown',
+        message: 'Recent refreshes failed; waiting before the next try.',
+        retryAfter: cooldown,
+      },
+    };
+  }
+  const app = await getOAuthApp(tenantId, t.provider);
+  if (!app) {
+    // Nothing can refresh it: take it off the schedule (a successful on-demand refresh, once an
+    // OAuth app exists, puts it back).
+    if (mode === 'scheduled') {
+      await modifyToken(tenantId, tokenId, (x) => ({ ...x, refresh_due_at: null }));
+    }
+    return {
+      token: t,
+      refreshed: false,
+      failure: {
+        permanent: true,
+        code: 'no_oauth_app',
+        message: `No OAuth app is configured for provider '${t.provider}'.`,
+      },
+    };
+  }
+
+  const owner = randomUUID();
+  if (!(await acquireLease(tenantId, tokenId, owner, LEASE_MS)))
+    return waitForHolder(tenantId, tokenId, started);
+  try {
+    // Re-read under the lease: the holder before us may have refreshed it already.
+    const current = await mustGetToken(tenantId, tokenId, true);
+    if (current.last_refreshed_at && Date.parse(current.last_refreshed_at) >= started)
+      return { token: current, refreshed: false };
+    if (!needsRefresh(current, mode) || !current.refresh_token_enc || current.status === 'needs_reauth') {
+      return { token: current, refreshed: false };
+    }
+    return await callProvider(current, app);
+  } finally {
+    await releaseLease(tenantId, tokenId, owner);
+  }
+}
+
+async function waitForHolder(tenantId: string, tokenId: string, started: number): Promise<RefreshOutcome> {
+  const deadline = Date.now() + WAIT_MAX_MS;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    if (!(await leaseHeld(tenantId, tokenId))) break;
+  }
+  const token = await mustGetToken(tenantId, tokenId, true);
+  const e = token.last_error;
+  const failedNow = e !== null && Date.parse(e.at) >= started;
+  return {
+    token,
+    refreshed: false,
+    ...(failedNow
+      ? {
+          failure: {
+            permanent: token.status === 'needs_reauth',
+            code: e.code,
+            message: e.message,
+            retryAfter: inCooldown(token) ?? undefined,
+          },
+        }
+      : {}),
+  };
+}
+
+async function callProvider(
+  t: TokenRecord,
+  app: NonNullable<Awaited<ReturnType<typeof getOAuthApp>>>,
+): Promise<RefreshOutcome> {
+  const refreshToken = await dataKeys.decrypt(
+    { tenantId: t.tenant_id, record: `token#${t.id}`, field: 'refresh_token' },
+    t.refresh_token_enc as string,
+  );
+  let result: oauth.TokenEndpointResponse;
+  try {
+    const pc = await providerClient(app, t.url_params);
+    const response = await oauth.refreshTokenGrantRequest(
+      pc.as,
+      pc.client,
+      pc.auth,
+      refreshToken,
+      requestOptions(),
+    );
+    result = await oauth.processRefreshTokenResponse(pc.as, pc.client, response);
+  } catch (err) {
+    return recordFailure(t, classify(err));
+  }
+  const now = new Date();
+  const token = await modifyToken(
+    t.tenant_id,
+    t.id,
+    async (x) => {
+      x.access_token_enc = await sealAccess(x, result.access_token);
+      // Rotation: a new refresh token replaces the old; none in the response keeps the old one.
+      if (result.refresh_token) x.refresh_token_enc = await sealRefresh(x, result.refresh_token);
+      x.expires_at = expiryFrom({ expires_in: result.expires_in }, now.getTime());
+      if (result.scope) x.scopes = result.scope.split(/[ ,+]/).filter(Boolean);
+      x.token_type = result.token_type;
+      x.status = 'active';
+      x.last_refreshed_at = now.toISOString();
+      x.last_error = null;
+      x.refresh_failures = 0;
+      x.refresh_due_at = refreshDueAt(x);
+      return x;
+    },
+    (x) => [newEvent(x.tenant_id, 'token.refreshed', { token: toView(x) })],
+  );
+  metrics.addMetric('TokensRefreshed', MetricUnit.Count, 1);
+  return { token, refreshed: true };
+}
+
+async function recordFailure(t: TokenRecord, failure: GrantFailure): Promise<RefreshOutcome> {
+  const now = new Date();
+  const failures = t.refresh_failures + 1;
+  const retryAfter = failure.permanent ? undefined : backoffSeconds(failures);
+  logger.warn('Token refresh failed', {
+    tenant_id: t.tenant_id,
+    token_id: t.id,
+    provider: t.provider,
+    code: failure.code,
+    permanent: failure.permanent,
+  });
+  metrics.addMetric(failure.permanent ? 'TokensNeedingReauth' : 'TokenRefreshFailures', MetricUnit.Count, 1);
+  const token = await modifyToken(
+    t.tenant_id,
+    t.id,
+    (x) => {
+      x.last_error = { code: failure.code, message: failure.message, at: now.toISOString() };
+      x.refresh_failures = failures;
+      x.status = failure.permanent ? 'needs_reauth' : 'refresh_failed';
+      x.refresh_due_at = failure.permanent
+        ? null
+        : new Date(now.getTime() + (retryAfter as number) * 1000).toISOString();
+      return x;
+    },
+    (x) => [
+      newEvent(x.tenant_id, 'token.refresh_failed', { token: toView(x), error: x.last_error }),
+      ...(failure.permanent ? [newEvent(x.tenant_id, 'token.needs_reauth', { token: toView(x) })] : []),
+    ],
+  );
+  return { token, refreshed: false, failure: { ...failure, retryAfter } };
+}
+
+/** GET: a token valid for at least the margin when it can be; otherwise the stored one, whose status says why. */
+export async function getFreshToken(tenantId: string, tokenId: string): Promise<TokenRecord> {
+  const t = await getToken(tenantId, tokenId);
+  if (!t) return mustGetToken(tenantId, tokenId); // throws the 404
+  if (
+    !needsRefresh(t, 'ensure') ||
+    !t.refresh_token_enc ||
+    t.status === 'needs_reauth' ||
+    inCooldown(t) !== null
+  ) {
+    return t;
+  }
+  return (await refresh(tenantId, tokenId, 'ensure')).token;
+}
+
+/** POST /v1/tokens/{id}/refresh: refresh now, or say precisely why not. */
+export async function forceRefresh(tenantId: string, tokenId: string): Promise<TokenRecord> {
+  const out = await refresh(tenantId, tokenId, 'force');
+  if (out.failure) throw failureError(out.failure);
+  return out.token;
+}
+
+function failureError(f: RefreshFailure): HttpError {
+  let err: HttpError;
+  if (f.permanent) err = new ConflictError(`${f.message} (${f.code})`);
+  else if (f.code === 'cooldown') err = new ServiceUnavailableError(f.message);
+  else err = new BadGatewayError(`${f.message} (${f.code})`);
+  if (f.retryAfter) Object.assign(err.headers, { 'Retry-After': String(f.retryAfter) });
+  return err;
+}
