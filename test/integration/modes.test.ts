@@ -17,6 +17,7 @@ beforeAll(async () => {
     REGISTRATION_SECRET: SECRET,
     CORS_ORIGINS: 'https://app.example.com',
     AUTH_CACHE_TTL_SECONDS: '0',
+    VAULT_MODE: 'deployed',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   });
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
@@ -85,6 +86,51 @@ describe('auth cache disabled', () => {
     for (let i = 0; i < 3; i++)
       expect((await api.call('GET', '/v1/tokens', { key: admin })).status).toBe(200);
     expect(authStats.bcryptCompares - before).toBe(3);
+  });
+});
+
+describe('deployed mode: outbound URLs', () => {
+  it.each([
+    ['plain http', 'http://idp.example.com/token'],
+    ['loopback', 'https://127.0.0.1/token'],
+    ['a name resolving to loopback', 'https://localhost/token'],
+    ['the metadata service', 'https://169.254.169.254/latest'],
+    ['a private address', 'https://10.0.0.8/token'],
+  ])("refuses a custom provider's token URL on %s (422)", async (_label, tokenUrl) => {
+    const reg = await api.call('POST', '/v1/auth/register', {
+      body: { email: uniqueEmail(), name: 'X' },
+      headers: { 'x-registration-secret': SECRET },
+    });
+    const res = await api.call('POST', '/v1/oauth-apps', {
+      key: reg.body.api_key,
+      body: {
+        provider: 'corp-idp',
+        client_id: 'c',
+        client_secret: 's',
+        redirect_urls: ['https://app.example.com/'],
+        custom: { name: 'Corp', authorization_url: 'https://1.1.1.1/auth', token_url: tokenUrl },
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.errors[0].path).toBe('body.custom.token_url');
+  });
+
+  it('hands out an https callback URL', async () => {
+    const reg = await api.call('POST', '/v1/auth/register', {
+      body: { email: uniqueEmail(), name: 'X' },
+      headers: { 'x-registration-secret': SECRET },
+    });
+    const res = await api.call('POST', '/v1/oauth-apps', {
+      key: reg.body.api_key,
+      body: {
+        provider: 'github',
+        client_id: 'c',
+        client_secret: 's',
+        redirect_urls: ['https://app.example.com/'],
+      },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.callback_url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/v1\/connect\/callback$/);
   });
 });
 
