@@ -1,7 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { lookup as dnsLookupAsync } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { Agent, type RequestInit as UndiciRequestInit, fetch as undiciFetch } from 'undici';
+import * as undici from 'undici';
 
 // Outbound HTTP to tenant-configured URLs (custom token endpoints, webhook receivers). Those URLs are
 // attacker-controlled input: without these checks a tenant could make the vault call its own metadata
@@ -22,11 +22,11 @@ const v6 = (cidrs: string) => cidrs.split(/\s+/).map((c) => parseCidr(c, 128));
 const V4_BLOCKED = v4(`0.0.0.0/8 10.0.0.0/8 100.64.0.0/10 127.0.0.0/8 169.254.0.0/16 172.16.0.0/12
   192.0.0.0/24 192.0.2.0/24 192.88.99.0/24 192.168.0.0/16 198.18.0.0/15 198.51.100.0/24 203.0.113.0/24
   224.0.0.0/4 240.0.0.0/4`);
-const [V6_GLOBAL] = v6('2000::/3') as [Cidr];
+const V6_GLOBAL = parseCidr('2000::/3', 128);
 const V6_BLOCKED_IN_GLOBAL = v6('2001::/23 2001:db8::/32 3fff::/20'); // IETF protocol (Teredo...), documentation
 // Ranges that carry an IPv4 address in their low 32 bits (mapped, NAT64): the embedded address decides.
 const V6_EMBEDS_V4 = v6('::ffff:0:0/96 64:ff9b::/96');
-const [V6_6TO4] = v6('2002::/16') as [Cidr]; // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD
+const V6_6TO4 = parseCidr('2002::/16', 128); // 2002:AABB:CCDD::/48 embeds AA.BB.CC.DD
 
 /** Is this IP literal non-public? Anything that is not a valid IP literal counts as non-public (fail closed). */
 export function isPrivateAddress(ip: string): boolean {
@@ -35,8 +35,7 @@ export function isPrivateAddress(ip: string): boolean {
   if (version === 4) return V4_BLOCKED.some((r) => r.has(v4ToBigInt(bare)));
   if (version !== 6 || bare.includes('%')) return true; // a zone id means link-local
   const n = v6ToBigInt(bare);
-  const embedded = V6_EMBEDS_V4.find((r) => r.has(n));
-  if (embedded) return isPrivateAddress(bigIntToV4(n & 0xffffffffn));
+  if (V6_EMBEDS_V4.some((r) => r.has(n))) return isPrivateAddress(bigIntToV4(n & 0xffffffffn));
   if (V6_6TO4.has(n)) return isPrivateAddress(bigIntToV4((n >> 80n) & 0xffffffffn));
   return !V6_GLOBAL.has(n) || V6_BLOCKED_IN_GLOBAL.some((r) => r.has(n));
 }
@@ -114,28 +113,26 @@ export function safeFetch(
 ): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
   const { timeoutMs = 10_000, maxBytes = 1024 * 1024 } = opts;
   // undici's own fetch with its own Agent: the global fetch's bundled undici may differ in version.
-  const dispatcher = new Agent(policy === 'deployed' ? { connect: { lookup: publicOnlyLookup } } : {});
+  const dispatcher = new undici.Agent(policy === 'deployed' ? { connect: { lookup: publicOnlyLookup } } : {});
 
   return async (input, init) => {
-    if (input instanceof Request) {
-      const body = input.body ? await input.arrayBuffer() : undefined;
-      init = { method: input.method, headers: input.headers, body, signal: input.signal, ...init };
-      input = input.url;
-    }
-    const url = checkStatic(String(input), policy);
+    const url = checkStatic(input instanceof Request ? input.url : String(input), policy);
+    // Going through the global Request turns any body (FormData, Blob, stream...) into bytes this undici takes,
+    // and makes req.signal follow the caller's signal.
+    const req = new Request(input, init);
+    const requestBody = req.body ? await req.arrayBuffer() : undefined;
     // One deadline for connect, headers and body: a slow-drip body can't hold a worker past it.
-    const deadline = AbortSignal.timeout(timeoutMs);
-    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    const signal = AbortSignal.any([req.signal, AbortSignal.timeout(timeoutMs)]);
     try {
-      const res = await undiciFetch(url, {
-        ...(init as UndiciRequestInit),
+      const res = await undici.fetch(url, {
+        method: req.method,
+        headers: [...req.headers],
+        body: requestBody,
         redirect: 'manual', // a redirect could point anywhere, including a private address
         signal,
         dispatcher,
       });
-      const body = NULL_BODY_STATUS.has(res.status)
-        ? null
-        : await readCapped(res.body, res.headers, maxBytes);
+      const body = NULL_BODY_STATUS.has(res.status) ? null : await readCapped(res, maxBytes);
       const headers = new Headers([...res.headers]);
       // The body is already decoded and buffered: these would now describe something else.
       headers.delete('content-encoding');
@@ -152,11 +149,7 @@ export function safeFetch(
 }
 
 /** Buffers the body, rejecting as soon as it passes maxBytes (counts decoded bytes, so gzip bombs stop too). */
-async function readCapped(
-  body: ReadableStream<Uint8Array> | null,
-  headers: { get(name: string): string | null },
-  maxBytes: number,
-): Promise<Uint8Array | null> {
+async function readCapped({ body, headers }: undici.Response, maxBytes: number): Promise<Uint8Array | null> {
   if (!body) return null;
   const tooLarge = () => new Error(`response body exceeds ${maxBytes} bytes`);
   if (Number(headers.get('content-length')) > maxBytes) {
@@ -177,9 +170,7 @@ function bareHost(url: URL): string {
   return url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
 }
 
-type Cidr = { has(n: bigint): boolean };
-
-function parseCidr(cidr: string, width: 32 | 128): Cidr {
+function parseCidr(cidr: string, width: 32 | 128) {
   const [ip = '', bits = ''] = cidr.split('/');
   const shift = BigInt(width - Number(bits));
   const prefix = (width === 32 ? v4ToBigInt(ip) : v6ToBigInt(ip)) >> shift;

@@ -80,9 +80,12 @@ export async function providerClient(
   };
 }
 
+// One fetch (and connection pool) per process.
+const providerFetch = safeFetch(config.VAULT_MODE, { timeoutMs: TIMEOUT_MS });
+
 export function requestOptions() {
   return {
-    [oauth.customFetch]: safeFetch(config.VAULT_MODE, { timeoutMs: TIMEOUT_MS }),
+    [oauth.customFetch]: providerFetch,
     [oauth.allowInsecureRequests]: config.VAULT_MODE === 'local',
     signal: () => AbortSignal.timeout(TIMEOUT_MS),
   };
