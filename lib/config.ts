@@ -23,6 +23,8 @@ const schema = z.object({
   KMS_KEY_ID: z.string().min(1).optional(),
   REGISTRATION: z.enum(['open', 'closed']).default(inLambda ? 'closed' : 'open'),
   REGISTRATION_SECRET: z.string().min(16).optional(),
+  /** Deployed: the operator secret lives in Secrets Manager; only the Register function may read it. */
+  REGISTRATION_SECRET_ARN: z.string().startsWith('arn:').optional(),
   AUTH_CACHE_TTL_SECONDS: int(0, 3600).default(60),
   CORS_ORIGINS: csv.default([]),
   REFRESH_MARGIN_SECONDS: int(0, 86_400).default(300),

@@ -13,10 +13,18 @@ export interface Registration {
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/** The operator secret: from the environment locally, from Secrets Manager (cached 5 min) deployed. */
+async function operatorSecret(): Promise<string | undefined> {
+  if (config.REGISTRATION_SECRET) return config.REGISTRATION_SECRET;
+  if (!config.REGISTRATION_SECRET_ARN) return undefined;
+  const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
+  return (await getSecret(config.REGISTRATION_SECRET_ARN, { maxAge: 300 })) as string | undefined;
+}
+
 /** Registration is open, or closed except to a caller holding the operator's secret. */
-export function checkRegistrationAllowed(presentedSecret: string | undefined): void {
+export async function checkRegistrationAllowed(presentedSecret: string | undefined): Promise<void> {
   if (config.REGISTRATION === 'open') return;
-  const expected = config.REGISTRATION_SECRET;
+  const expected = await operatorSecret();
   // Hash both sides so the comparison is constant-time whatever the lengths.
   if (!expected || !presentedSecret || !timingSafeEqual(digest(expected), digest(presentedSecret))) {
     throw new ForbiddenError('Registration is closed.');
@@ -28,7 +36,7 @@ export async function register(
   input: { email: string; name: string },
   secret?: string,
 ): Promise<Registration> {
-  checkRegistrationAllowed(secret);
+  await checkRegistrationAllowed(secret);
   const now = new Date().toISOString();
   const tenant: Tenant = { id: newId('ten'), email: input.email, name: input.name, created_at: now };
   const ring = await dataKeys.createRing(tenant.id);

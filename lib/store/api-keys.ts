@@ -19,6 +19,9 @@ export interface ApiKeyRecord {
   revoked_at: string | null;
 }
 
+/** The one attribute a request's authentication writes (IAM for read-only routes allows just it). */
+export const LAST_USED_ATTRIBUTE = 'last_used_at';
+
 /** Revoked keys stay for this long (audit), then TTL removes them. */
 const REVOKED_RETENTION_SECONDS = 90 * 86_400;
 
@@ -115,8 +118,9 @@ export async function touchApiKey(id: string, at: string): Promise<void> {
     new UpdateCommand({
       TableName: tableName,
       Key: keys.apiKey(id),
-      UpdateExpression: 'SET last_used_at = :at',
+      UpdateExpression: 'SET #used = :at',
       ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#used': LAST_USED_ATTRIBUTE },
       ExpressionAttributeValues: { ':at': at },
     }),
   );

@@ -1,10 +1,18 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const SECRET = 'operator-secret-0123456789';
-const VARS = ['REGISTRATION', 'REGISTRATION_SECRET', 'AWS_LAMBDA_FUNCTION_NAME', 'KMS_KEY_ID'] as const;
+const VARS = [
+  'REGISTRATION',
+  'REGISTRATION_SECRET',
+  'REGISTRATION_SECRET_ARN',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'KMS_KEY_ID',
+] as const;
+const secrets = mockClient(SecretsManagerClient);
 const saved = Object.fromEntries(VARS.map((v) => [v, process.env[v]]));
 
 /** Loads lib/auth/tenants.ts (and lib/config.ts) afresh under the given environment. */
@@ -17,9 +25,9 @@ async function load(env: Partial<Record<(typeof VARS)[number], string>>) {
   return { ...tenants, ...errors };
 }
 
-function thrown(fn: () => void): unknown {
+async function thrown(fn: () => Promise<void>): Promise<unknown> {
   try {
-    fn();
+    await fn();
   } catch (err) {
     return err;
   }
@@ -33,6 +41,7 @@ afterEach(() => {
   }
   vi.resetModules();
   ddb.reset();
+  secrets.reset();
 });
 
 describe('checkRegistrationAllowed', () => {
@@ -41,8 +50,8 @@ describe('checkRegistrationAllowed', () => {
     const { checkRegistrationAllowed } = await load({});
 
     // Act + Assess
-    expect(thrown(() => checkRegistrationAllowed(undefined))).toBeUndefined();
-    expect(thrown(() => checkRegistrationAllowed('anything'))).toBeUndefined();
+    expect(await thrown(() => checkRegistrationAllowed(undefined))).toBeUndefined();
+    expect(await thrown(() => checkRegistrationAllowed('anything'))).toBeUndefined();
   });
 
   it('closed: refuses without the secret and with a wrong one (403), passes with the right one', async () => {
@@ -53,12 +62,12 @@ describe('checkRegistrationAllowed', () => {
     });
 
     // Act
-    const missing = thrown(() => checkRegistrationAllowed(undefined));
-    const empty = thrown(() => checkRegistrationAllowed(''));
-    const wrong = thrown(() => checkRegistrationAllowed('operator-secret-0123456780'));
-    const prefix = thrown(() => checkRegistrationAllowed(SECRET.slice(0, -1)));
-    const longer = thrown(() => checkRegistrationAllowed(`${SECRET}x`));
-    const right = thrown(() => checkRegistrationAllowed(SECRET));
+    const missing = await thrown(() => checkRegistrationAllowed(undefined));
+    const empty = await thrown(() => checkRegistrationAllowed(''));
+    const wrong = await thrown(() => checkRegistrationAllowed('operator-secret-0123456780'));
+    const prefix = await thrown(() => checkRegistrationAllowed(SECRET.slice(0, -1)));
+    const longer = await thrown(() => checkRegistrationAllowed(`${SECRET}x`));
+    const right = await thrown(() => checkRegistrationAllowed(SECRET));
 
     // Assess
     for (const err of [missing, empty, wrong, prefix, longer]) {
@@ -73,8 +82,8 @@ describe('checkRegistrationAllowed', () => {
     const { checkRegistrationAllowed, ForbiddenError } = await load({ REGISTRATION: 'closed' });
 
     // Act + Assess
-    expect(thrown(() => checkRegistrationAllowed(undefined))).toBeInstanceOf(ForbiddenError);
-    expect(thrown(() => checkRegistrationAllowed(SECRET))).toBeInstanceOf(ForbiddenError);
+    expect(await thrown(() => checkRegistrationAllowed(undefined))).toBeInstanceOf(ForbiddenError);
+    expect(await thrown(() => checkRegistrationAllowed(SECRET))).toBeInstanceOf(ForbiddenError);
   });
 
   it('inside Lambda registration defaults to closed', async () => {
@@ -86,8 +95,29 @@ describe('checkRegistrationAllowed', () => {
     });
 
     // Act + Assess
-    expect(thrown(() => checkRegistrationAllowed(undefined))).toBeInstanceOf(ForbiddenError);
-    expect(thrown(() => checkRegistrationAllowed(SECRET))).toBeUndefined();
+    expect(await thrown(() => checkRegistrationAllowed(undefined))).toBeInstanceOf(ForbiddenError);
+    expect(await thrown(() => checkRegistrationAllowed(SECRET))).toBeUndefined();
+  });
+
+  it('deployed: reads the operator secret from Secrets Manager, once per cache period', async () => {
+    // Prepare
+    const arn = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:vault-registration-AbCdEf';
+    secrets.on(GetSecretValueCommand, { SecretId: arn }).resolves({ SecretString: SECRET });
+    const { checkRegistrationAllowed, ForbiddenError } = await load({
+      REGISTRATION: 'closed',
+      REGISTRATION_SECRET_ARN: arn,
+    });
+
+    // Act
+    const wrong = await thrown(() => checkRegistrationAllowed('not-the-secret-0000'));
+    const right = await thrown(() => checkRegistrationAllowed(SECRET));
+    const again = await thrown(() => checkRegistrationAllowed(SECRET));
+
+    // Assess
+    expect(wrong).toBeInstanceOf(ForbiddenError);
+    expect(right).toBeUndefined();
+    expect(again).toBeUndefined();
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
   });
 
   it('register() refuses before writing anything when registration is closed', async () => {

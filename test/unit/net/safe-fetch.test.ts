@@ -174,9 +174,9 @@ describe('safeFetch', () => {
   it('sends FormData and URLSearchParams bodies as the global fetch would', async () => {
     const form = new FormData();
     form.set('k', 'v');
-    const multipart: { type: string; body: string } = await (
+    const multipart = (await (
       await safeFetch('local')(`${base}/echo`, { method: 'POST', body: form })
-    ).json();
+    ).json()) as { type: string; body: string };
     expect(multipart.type).toMatch(/^multipart\/form-data; boundary=/);
     expect(multipart.body).toContain('name="k"\r\n\r\nv');
     const params = new URLSearchParams({ grant_type: 'refresh_token' });

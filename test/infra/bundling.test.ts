@@ -1,0 +1,88 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { routes } from '../../functions/routes.js';
+import { ESM_REQUIRE_BANNER, VaultFunction } from '../../infra/vault-function.js';
+
+// Really bundles one function (Health) with the local esbuild, offline and without Docker, as
+// `cdk synth` does for every function, then runs the bundle on this machine's Node.
+
+const outdir = mkdtempSync(join(tmpdir(), 'vault-bundle-'));
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
+
+describe('bundling', () => {
+  it('bundles a route handler into a minified ESM file with a source map, which runs', {
+    timeout: 30_000,
+  }, () => {
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Bundle');
+    const health = routes.health;
+    new VaultFunction(stack, health.id, {
+      entry: health.entry,
+      functionName: `bundle-test-${health.id}`,
+      access: health.access,
+      authenticated: false,
+      targets: {
+        tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/t',
+        keyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+        queueArn: 'arn:aws:sqs:eu-west-1:111122223333:q',
+        dynamoDbService: 'dynamodb.eu-west-1.amazonaws.com',
+      },
+      environment: {},
+      timeout: Duration.seconds(10),
+      logRetention: logs.RetentionDays.ONE_DAY,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const assembly = app.synth();
+    const manifest = JSON.parse(
+      readFileSync(join(assembly.directory, `${stack.stackName}.assets.json`), 'utf8'),
+    );
+    const zips = Object.values(
+      manifest.files as Record<string, { source: { path: string; packaging?: string } }>,
+    )
+      .map((f) => f.source)
+      .filter((src) => src.packaging === 'zip');
+    expect(zips).toHaveLength(1);
+    const assetDir = join(assembly.directory, zips[0]?.path as string);
+    const bundle = join(assetDir, 'index.mjs');
+    expect(existsSync(bundle)).toBe(true);
+    expect(existsSync(`${bundle}.map`)).toBe(true);
+    const code = readFileSync(bundle, 'utf8');
+    expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+    expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines
+
+    // Run it as Lambda would: import the ESM bundle, call `handler` with an HTTP API (v2) event.
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+      const event = {
+        version: '2.0', routeKey: 'GET /health', rawPath: '/health', rawQueryString: '', headers: {},
+        requestContext: { http: { method: 'GET', path: '/health', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' },
+          requestId: 'r1', routeKey: 'GET /health', stage: '$default', accountId: '1', apiId: 'a', domainName: 'd', domainPrefix: 'd', time: '', timeEpoch: 0 },
+        isBase64Encoded: false,
+      };
+      const context = { functionName: 'f', functionVersion: '1', invokedFunctionArn: 'arn', memoryLimitInMB: '512',
+        awsRequestId: 'r1', logGroupName: 'g', logStreamName: 's', getRemainingTimeInMillis: () => 10000 };
+      const res = await handler(event, context);
+      process.stdout.write('RESULT ' + JSON.stringify(res) + '\\n');
+    `;
+    const env = {
+      PATH: process.env.PATH,
+      KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+      AWS_REGION: 'eu-west-1',
+    };
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env,
+      encoding: 'utf8',
+    });
+    const line = out.split('\n').find((l) => l.startsWith('RESULT ')) as string;
+    const res = JSON.parse(line.slice('RESULT '.length));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
+  });
+});
