@@ -35,8 +35,10 @@ import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 const none: Access = { table: 'none', kms: [] };
 const read: Access = { table: 'read', kms: ['decrypt'] };
 const write: Access = { table: 'write', kms: ['decrypt'] };
-/** Writes, and calls OAuth providers' token endpoints. */
-const oauthCall: Access = { table: 'write', kms: ['decrypt'], outbound: true };
+/** Token writes commit events, handed to the webhook queue right after commit. */
+const tokenWrite: Access = { ...write, queue: true };
+/** Token writes that first call an OAuth provider's token endpoint. */
+const oauthCall: Access = { ...tokenWrite, outbound: true };
 
 const define = <const D extends RouteDef>(d: D) => d;
 
@@ -149,7 +151,7 @@ export const routes = {
     summary: 'Store a token',
     tag: 'tokens',
     scope: 'tokens:write',
-    access: write,
+    access: tokenWrite,
     body: createTokenBody,
     responses: { 201: { description: 'Stored', schema: tokenSchema } },
     errors: [400, 401, 403, 409, 413, 415, 422],
@@ -189,7 +191,7 @@ export const routes = {
     summary: "Update a token's fields",
     tag: 'tokens',
     scope: 'tokens:write',
-    access: write,
+    access: tokenWrite,
     params: idParams,
     body: updateTokenBody,
     responses: { 200: { description: 'Updated', schema: tokenSchema } },
@@ -203,7 +205,7 @@ export const routes = {
     summary: 'Delete a token',
     tag: 'tokens',
     scope: 'tokens:write',
-    access: write,
+    access: tokenWrite,
     params: idParams,
     responses: { 204: { description: 'Deleted' } },
     errors: [401, 403, 404],

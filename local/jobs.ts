@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { config } from '../lib/config.js';
 import type { JobDef } from '../lib/http/types.js';
 
 // Under `npm start` the jobs run in-process: each schedule job on a timer (EventBridge when
@@ -28,7 +29,7 @@ export function startJobs(root: string, jobs: JobDef[], refreshIntervalSeconds: 
         });
       running.add(run);
     };
-    timers.push(setInterval(tick, (job.everySeconds ?? refreshIntervalSeconds) * 1000));
+    timers.push(setInterval(tick, localPeriodSeconds(job, refreshIntervalSeconds) * 1000));
   }
 
   return async () => {
@@ -36,6 +37,15 @@ export function startJobs(root: string, jobs: JobDef[], refreshIntervalSeconds: 
     for (const t of timers) clearInterval(t);
     await Promise.allSettled([...running]);
   };
+}
+
+/**
+ * EventBridge runs the webhook sweeper every minute; here it is also the persisted queue's
+ * worker, polled every WEBHOOK_SWEEP_SECONDS (2 s by default).
+ */
+function localPeriodSeconds(job: JobDef, refreshIntervalSeconds: number): number {
+  if (job.id === 'WebhookSweep') return config.WEBHOOK_SWEEP_SECONDS;
+  return job.everySeconds ?? refreshIntervalSeconds;
 }
 
 function scheduledEvent(job: JobDef) {

@@ -1,5 +1,174 @@
-import type { JobDef, RouteDef } from '../../lib/http/types.js';
+import { z } from 'zod';
+import { idParams, pageQuery } from '../../lib/http/schemas.js';
+import type { Access, JobDef, RouteDef } from '../../lib/http/types.js';
+import {
+  createWebhookBody,
+  deliveryList,
+  deliveryParams,
+  deliverySchema,
+  listDeliveriesQuery,
+  testResponse,
+  updateWebhookBody,
+  webhookList,
+  webhookSchema,
+  webhookWithSecretSchema,
+} from '../../lib/webhooks/schemas.js';
 
 // The webhook routes and jobs; functions/routes.ts folds them into the one route table.
-export const webhookRoutes = {} satisfies Record<string, RouteDef>;
-export const webhookJobs: JobDef[] = [];
+
+const define = <const D extends RouteDef>(d: D) => d;
+
+const read: Access = { table: 'read', kms: [] };
+const write: Access = { table: 'write', kms: [] };
+/** Seals or opens a webhook secret with the tenant's data key. */
+const writeSealed: Access = { table: 'write', kms: ['decrypt'] };
+/** Creates deliveries and hands them to the webhook queue. */
+const writeQueue: Access = { table: 'write', kms: [], queue: true };
+
+export const webhookRoutes = {
+  createWebhook: define({
+    id: 'CreateWebhook',
+    method: 'POST',
+    path: '/v1/webhooks',
+    entry: 'functions/webhooks/create.ts',
+    summary: 'Register a webhook endpoint',
+    tag: 'webhooks',
+    scope: 'admin',
+    access: writeSealed,
+    body: createWebhookBody,
+    responses: {
+      201: { description: 'Registered; the secret is shown once', schema: webhookWithSecretSchema },
+    },
+    errors: [400, 401, 403, 409, 413, 415, 422],
+  }),
+  listWebhooks: define({
+    id: 'ListWebhooks',
+    method: 'GET',
+    path: '/v1/webhooks',
+    entry: 'functions/webhooks/list.ts',
+    summary: "List the tenant's webhook endpoints",
+    tag: 'webhooks',
+    scope: 'admin',
+    access: read,
+    query: z.strictObject(pageQuery),
+    responses: { 200: { description: 'A page of endpoints', schema: webhookList } },
+    errors: [400, 401, 403, 422],
+  }),
+  getWebhook: define({
+    id: 'GetWebhook',
+    method: 'GET',
+    path: '/v1/webhooks/{id}',
+    entry: 'functions/webhooks/get.ts',
+    summary: 'Get a webhook endpoint',
+    tag: 'webhooks',
+    scope: 'admin',
+    access: read,
+    params: idParams,
+    responses: { 200: { description: 'The endpoint (never its secret)', schema: webhookSchema } },
+    errors: [401, 403, 404],
+  }),
+  updateWebhook: define({
+    id: 'UpdateWebhook',
+    method: 'PATCH',
+    path: '/v1/webhooks/{id}',
+    entry: 'functions/webhooks/update.ts',
+    summary: 'Change, disable or re-enable a webhook endpoint',
+    tag: 'webhooks',
+    scope: 'admin',
+    access: write,
+    params: idParams,
+    body: updateWebhookBody,
+    responses: { 200: { description: 'Updated', schema: webhookSchema } },
+    errors: [400, 401, 403, 404, 409, 413, 415, 422],
+  }),
+  deleteWebhook: define({
+    id: 'DeleteWebhook',
+    method: 'DELETE',
+    path: '/v1/webhooks/{id}',
+    entry: 'functions/webhooks/delete.ts',
+    summary: 'Delete a webhook endpoint',
+    tag: 'webhooks',
+    scope: 'admin',
+    access: write,
+    params: idParams,
+    responses: { 204: { description: 'Deleted; its pending deliveries end unsent' } },
+    errors: [401, 403, 404],
+  }),
+  rotateWebhookSecret: define({
+    id: 'RotateWebhookSecret',
+    method: 'POST',
+    path: '/v1/webhooks/{id}/rotate-secret',
+    entry: 'functions/webhooks/rotate-secret.ts',
+    summary: "Rotate a webhook's signing secret (the old one keeps signing during a grace period)",
+    tag: 'webhooks',
+    scope: 'admin',
+    access: writeSealed,
+    params: idParams,
+    responses: { 200: { description: 'The new secret, shown once', schema: webhookWithSecretSchema } },
+    errors: [401, 403, 404, 409],
+  }),
+  testWebhook: define({
+    id: 'TestWebhook',
+    method: 'POST',
+    path: '/v1/webhooks/{id}/test',
+    entry: 'functions/webhooks/test.ts',
+    summary: 'Send a ping event to this endpoint',
+    tag: 'webhooks',
+    scope: 'admin',
+    access: writeQueue,
+    params: idParams,
+    responses: { 202: { description: 'Queued; follow it in the delivery log', schema: testResponse } },
+    errors: [401, 403, 404, 409],
+  }),
+  listWebhookDeliveries: define({
+    id: 'ListWebhookDeliveries',
+    method: 'GET',
+    path: '/v1/webhooks/{id}/deliveries',
+    entry: 'functions/webhooks/deliveries.ts',
+    summary: "An endpoint's delivery log, newest first",
+    tag: 'webhooks',
+    scope: 'admin',
+    access: read,
+    params: idParams,
+    query: listDeliveriesQuery,
+    responses: { 200: { description: 'A page of deliveries', schema: deliveryList } },
+    errors: [400, 401, 403, 404, 422],
+  }),
+  retryWebhookDelivery: define({
+    id: 'RetryWebhookDelivery',
+    method: 'POST',
+    path: '/v1/webhooks/{id}/deliveries/{delivery_id}/retry',
+    entry: 'functions/webhooks/retry.ts',
+    summary: 'Attempt a finished delivery once more, now',
+    tag: 'webhooks',
+    scope: 'admin',
+    access: writeQueue,
+    params: deliveryParams,
+    responses: { 202: { description: 'Queued', schema: deliverySchema } },
+    errors: [401, 403, 404, 409],
+  }),
+} satisfies Record<string, RouteDef>;
+
+export const webhookJobs: JobDef[] = [
+  {
+    id: 'WebhookDelivery',
+    entry: 'functions/webhooks/deliver.ts',
+    summary: 'Performs webhook delivery attempts from the queue',
+    // Opens secrets, POSTs to endpoints, re-queues near retries with a delay.
+    access: { table: 'write', kms: ['decrypt'], outbound: true, queue: true },
+    trigger: 'queue',
+    // A batch's attempts run concurrently, each at most 10 s.
+    timeoutSeconds: 60,
+  },
+  {
+    id: 'WebhookSweep',
+    entry: 'functions/webhooks/sweep.ts',
+    summary: 'Fans out stale events and (re)queues due webhook deliveries',
+    // Deployed it only reads and writes the table and sends to the queue. (Under `npm start`,
+    // with no queue, it performs the due attempts itself, every WEBHOOK_SWEEP_SECONDS.)
+    access: { table: 'write', kms: [], queue: true },
+    trigger: 'schedule',
+    everySeconds: 60,
+    timeoutSeconds: 60,
+  },
+];

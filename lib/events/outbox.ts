@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import { newId } from '../ids.js';
+import { logger } from '../observability.js';
 import { keys } from '../store/keys.js';
 import type { EventType, VaultEventRecord } from './types.js';
 
@@ -42,20 +43,17 @@ export async function emit(
   return e;
 }
 
-type Dispatcher = (events: VaultEventRecord[]) => Promise<void>;
-let dispatcher: Dispatcher = async () => {};
-
-/** The webhooks module registers how committed events are handed on (queue send, local worker). */
-export function setDispatcher(d: Dispatcher): void {
-  dispatcher = d;
-}
-
-/** After commit: hand events on now. Failure is not fatal: the pending index still holds them. */
+/**
+ * After commit: fan the events out to webhooks now. Failure is not fatal: the events are still on
+ * the pending index, and the webhook sweeper picks them up. Loaded lazily: most writers never
+ * need the webhook code on their cold path until they commit an event.
+ */
 export async function dispatchSoon(events: VaultEventRecord[]): Promise<void> {
   if (events.length === 0) return;
   try {
-    await dispatcher(events);
-  } catch {
-    // Picked up by the sweep of pending events.
+    const { dispatch } = await import('../webhooks/dispatch.js');
+    await dispatch(events);
+  } catch (err) {
+    logger.warn('Event dispatch deferred to the sweeper', { error: (err as Error).name });
   }
 }

@@ -1,11 +1,10 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqs } from '../aws.js';
 import { config } from '../config.js';
-import { setDispatcher } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { logger } from '../observability.js';
-import * as store from '../store/webhooks.js';
 import type { DeliveryRecord, DeliveryRef, WebhookRecord } from '../store/webhooks.js';
+import * as store from '../store/webhooks.js';
 
 // Fan-out and hand-off. A committed event becomes one delivery per subscribed endpoint (written in
 // the same transaction that takes the event off the pending index), and each delivery is handed
@@ -144,5 +143,3 @@ export async function handOff(refs: DeliveryRef[]): Promise<void> {
 export async function dispatch(events: VaultEventRecord[]): Promise<void> {
   await handOff(await fanOut(events));
 }
-
-setDispatcher(dispatch);

@@ -4,6 +4,7 @@ import type { LocalServer } from '../../local/server.js';
 // A real local server (the route table's handlers over HTTP) on a free port, against the test
 // run's DynamoDB Local, and a small client for it.
 
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on response bodies of every shape
 export interface ApiResponse<T = any> {
   status: number;
   headers: Headers;
@@ -13,6 +14,7 @@ export interface ApiResponse<T = any> {
 
 export interface Api {
   url: string;
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   call<T = any>(
     method: string,
     path: string,

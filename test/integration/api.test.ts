@@ -230,7 +230,9 @@ describe('API keys', () => {
     }
     const first = await api.call('GET', '/v1/api-keys?limit=2', { key: admin });
     expect(first.body.data).toHaveLength(2);
-    const second = await api.call('GET', `/v1/api-keys?limit=2&cursor=${first.body.next_cursor}`, { key: admin });
+    const second = await api.call('GET', `/v1/api-keys?limit=2&cursor=${first.body.next_cursor}`, {
+      key: admin,
+    });
     expect(second.status).toBe(200);
     const names = [...first.body.data, ...second.body.data].map((k: { name: string }) => k.name);
     expect(names).toEqual(['default', 'a', 'b', 'c']);

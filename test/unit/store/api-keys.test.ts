@@ -105,8 +105,9 @@ describe('store/api-keys', () => {
     const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input).toMatchObject({
       Key: { PK: 'APIKEY#aaaaaaaaaaaaaaaa', SK: 'APIKEY' },
-      UpdateExpression: 'SET last_used_at = :at',
+      UpdateExpression: 'SET #used = :at',
       ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeNames: { '#used': 'last_used_at' },
       ExpressionAttributeValues: { ':at': '2030-01-01T00:01:00.000Z' },
     });
   });

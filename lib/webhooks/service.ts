@@ -1,0 +1,179 @@
+import { config } from '../config.js';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { emit } from '../events/outbox.js';
+import { newId } from '../ids.js';
+import { assertSafeUrl, type NetPolicy, UnsafeUrlError } from '../net/safe-fetch.js';
+import type { DeliveryRecord, DeliveryStatus, WebhookRecord } from '../store/webhooks.js';
+import * as store from '../store/webhooks.js';
+import { deliveryIdFor, handOff, initialDueKey } from './dispatch.js';
+import type { CreateWebhookInput, DeliveryView, UpdateWebhookInput, WebhookView } from './schemas.js';
+import { openSecret, sealPreviousSecret, sealSecret } from './secrets.js';
+import { newSecret } from './signing.js';
+
+// The webhook API's domain: endpoints (CRUD, secret rotation, test pings) and their delivery logs.
+
+/** Endpoints per tenant: one event fans out to all of them in one transaction (≤ 100 items). */
+export const MAX_WEBHOOKS_PER_TENANT = 20;
+
+/**
+ * Registration-time SSRF check. Deployed: https only, and the host must resolve to public
+ * addresses only (checked again at every delivery, at connect time). Local: http://localhost too.
+ */
+export async function validateWebhookUrl(url: string, policy: NetPolicy): Promise<void> {
+  try {
+    await assertSafeUrl(url, policy);
+  } catch (err) {
+    if (err instanceof UnsafeUrlError)
+      throw new ValidationError([{ path: 'body.url', message: `Not allowed: ${err.message}.` }]);
+    throw err;
+  }
+}
+
+export function toView(w: WebhookRecord): WebhookView {
+  return {
+    id: w.id,
+    url: w.url,
+    events: w.events,
+    description: w.description,
+    status: w.status,
+    disabled_reason: w.disabled_reason,
+    disabled_at: w.disabled_at,
+    previous_secret_expires_at:
+      w.previous_secret_expires_at && Date.parse(w.previous_secret_expires_at) > Date.now()
+        ? w.previous_secret_expires_at
+        : null,
+    created_at: w.created_at,
+    updated_at: w.updated_at,
+  };
+}
+
+export function toDeliveryView(d: DeliveryRecord): DeliveryView {
+  return {
+    id: d.id,
+    webhook_id: d.webhook_id,
+    event_id: d.event_id,
+    event_type: d.event_type,
+    status: d.status,
+    attempts: d.attempts,
+    attempt_log: d.attempt_log,
+    next_attempt_at: d.next_attempt_at,
+    outcome: d.outcome,
+    payload: JSON.parse(d.payload) as Record<string, unknown>,
+    created_at: d.created_at,
+    updated_at: d.updated_at,
+  };
+}
+
+export async function createWebhook(tenantId: string, input: CreateWebhookInput) {
+  await validateWebhookUrl(input.url, config.VAULT_MODE);
+  const existing = await store.allWebhooks(tenantId);
+  if (existing.length >= MAX_WEBHOOKS_PER_TENANT)
+    throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
+  const at = new Date().toISOString();
+  const secret = newSecret();
+  const w: WebhookRecord = {
+    id: newId('whk'),
+    tenant_id: tenantId,
+    url: input.url,
+    events: input.events,
+    description: input.description || null,
+    status: 'active',
+    disabled_reason: null,
+    disabled_at: null,
+    secret_enc: '',
+    previous_secret_enc: null,
+    previous_secret_expires_at: null,
+    consecutive_failures: 0,
+    first_failure_at: null,
+    created_at: at,
+    updated_at: at,
+    version: 1,
+  };
+  w.secret_enc = await sealSecret(w, secret);
+  await store.putWebhook(w);
+  return { webhook: w, secret };
+}
+
+export const getWebhook = (tenantId: string, id: string) => store.mustGetWebhook(tenantId, id);
+
+export const listWebhooks = (tenantId: string, limit: number, cursor?: string) =>
+  store.listWebhooks(tenantId, limit, cursor);
+
+export async function updateWebhook(tenantId: string, id: string, input: UpdateWebhookInput) {
+  if (input.url !== undefined) await validateWebhookUrl(input.url, config.VAULT_MODE);
+  const current = await store.mustGetWebhook(tenantId, id, true);
+  const at = new Date().toISOString();
+  const next: WebhookRecord = {
+    ...current,
+    url: input.url ?? current.url,
+    events: input.events ?? current.events,
+    description: input.description === undefined ? current.description : input.description || null,
+    updated_at: at,
+    version: current.version + 1,
+  };
+  if (input.status === 'disabled' && current.status === 'active') {
+    Object.assign(next, { status: 'disabled', disabled_reason: 'manual', disabled_at: at });
+  } else if (input.status === 'active' && current.status === 'disabled') {
+    Object.assign(next, {
+      status: 'active',
+      disabled_reason: null,
+      disabled_at: null,
+      consecutive_failures: 0,
+      first_failure_at: null,
+    });
+  }
+  await store.replaceWebhook(next, current.version);
+  return next;
+}
+
+export const deleteWebhook = (tenantId: string, id: string) => store.deleteWebhook(tenantId, id);
+
+/** A new secret, shown once; the old one keeps signing too for WEBHOOK_SECRET_GRACE_SECONDS. */
+export async function rotateSecret(tenantId: string, id: string) {
+  const current = await store.mustGetWebhook(tenantId, id, true);
+  const now = Date.now();
+  const secret = newSecret();
+  const grace = config.WEBHOOK_SECRET_GRACE_SECONDS;
+  const next: WebhookRecord = {
+    ...current,
+    secret_enc: await sealSecret(current, secret),
+    previous_secret_enc: grace > 0 ? await sealPreviousSecret(current, await openSecret(current)) : null,
+    previous_secret_expires_at: grace > 0 ? new Date(now + grace * 1000).toISOString() : null,
+    updated_at: new Date(now).toISOString(),
+    version: current.version + 1,
+  };
+  await store.replaceWebhook(next, current.version);
+  return { webhook: next, secret };
+}
+
+/** Sends a `ping` to this endpoint only (recorded and delivered like any event). */
+export async function sendTest(tenantId: string, id: string) {
+  const w = await store.mustGetWebhook(tenantId, id, true);
+  if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
+  const event = await emit(tenantId, 'ping', { webhook_id: w.id });
+  return { event_id: event.id, delivery_id: deliveryIdFor(event.id) };
+}
+
+export async function listDeliveries(
+  tenantId: string,
+  webhookId: string,
+  query: { status?: DeliveryStatus; limit: number; cursor?: string },
+) {
+  // The endpoint must exist (and be the tenant's): its log is not listed after it is deleted.
+  await store.mustGetWebhook(tenantId, webhookId);
+  return store.listDeliveries(tenantId, webhookId, { status: query.status }, query.limit, query.cursor);
+}
+
+/** One more attempt of a finished delivery, now. */
+export async function retryDelivery(tenantId: string, webhookId: string, deliveryId: string) {
+  const w = await store.mustGetWebhook(tenantId, webhookId, true);
+  const ref = { tenant_id: tenantId, webhook_id: webhookId, delivery_id: deliveryId };
+  const d = await store.getDelivery(ref);
+  if (!d || d.status === 'notice') throw new NotFoundError('Delivery not found.');
+  if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
+  if (d.status === 'pending') throw new ConflictError('The delivery is still pending.');
+  const now = new Date().toISOString();
+  const reopened = await store.reopenDelivery(d, now, initialDueKey());
+  await handOff([ref]);
+  return reopened;
+}
