@@ -85,6 +85,12 @@ export interface TokenVaultProps {
    */
   readonly authCacheTtl?: Duration;
   /**
+   * The vault's public base URL (e.g. `https://vault.example.com` behind a custom domain), used in
+   * the OAuth redirect URIs it hands out.
+   * @default the Host of each request (the API's execute-api domain)
+   */
+  readonly publicUrl?: string;
+  /**
    * Prefix of the physical names (functions, key alias, dashboard). Change it to deploy two
    * vaults of the same stage into one account and region.
    * @default `token-vault-<stage>`
@@ -274,6 +280,7 @@ export class TokenVault extends Construct {
       AUTH_CACHE_TTL_SECONDS: String(settings.authCacheTtl.toSeconds()),
       CORS_ORIGINS: settings.corsOrigins.join(','),
       REFRESH_INTERVAL_SECONDS: String(settings.refreshInterval.toSeconds()),
+      ...(props.publicUrl ? { PUBLIC_URL: props.publicUrl } : {}),
       POWERTOOLS_SERVICE_NAME: 'token-vault',
       POWERTOOLS_METRICS_NAMESPACE: 'TokenVault',
     };
