@@ -7,7 +7,7 @@ import {
   registerResponse,
 } from '../lib/auth/schemas.js';
 import { idParams, pageQuery } from '../lib/http/schemas.js';
-import type { Access, JobDef, RouteDef } from '../lib/http/types.js';
+import { type Access, defineRoute, type JobDef, type RouteDef } from '../lib/http/types.js';
 import {
   callbackQuery,
   createOAuthAppBody,
@@ -40,10 +40,8 @@ const tokenWrite: Access = { ...write, queue: true };
 /** Token writes that first call an OAuth provider's token endpoint. */
 const oauthCall: Access = { ...tokenWrite, outbound: true };
 
-const define = <const D extends RouteDef>(d: D) => d;
-
 export const routes = {
-  health: define({
+  health: defineRoute({
     id: 'Health',
     method: 'GET',
     path: '/health',
@@ -54,7 +52,7 @@ export const routes = {
     access: none,
     responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
   }),
-  openapi: define({
+  openapi: defineRoute({
     id: 'OpenApi',
     method: 'GET',
     path: '/openapi.json',
@@ -65,7 +63,7 @@ export const routes = {
     access: none,
     responses: { 200: { description: 'The OpenAPI document' } },
   }),
-  docs: define({
+  docs: defineRoute({
     id: 'Docs',
     method: 'GET',
     path: '/docs',
@@ -89,7 +87,7 @@ export const routes = {
     },
   }),
 
-  register: define({
+  register: defineRoute({
     id: 'Register',
     method: 'POST',
     path: '/v1/auth/register',
@@ -103,7 +101,7 @@ export const routes = {
     responses: { 201: { description: 'Registered', schema: registerResponse } },
     errors: [400, 403, 409, 413, 415, 422],
   }),
-  createApiKey: define({
+  createApiKey: defineRoute({
     id: 'CreateApiKey',
     method: 'POST',
     path: '/v1/api-keys',
@@ -116,7 +114,7 @@ export const routes = {
     responses: { 201: { description: 'Created; the key is shown once', schema: createdApiKeySchema } },
     errors: [400, 401, 403, 413, 415, 422],
   }),
-  listApiKeys: define({
+  listApiKeys: defineRoute({
     id: 'ListApiKeys',
     method: 'GET',
     path: '/v1/api-keys',
@@ -129,7 +127,7 @@ export const routes = {
     responses: { 200: { description: 'A page of keys', schema: apiKeyList } },
     errors: [400, 401, 403, 422],
   }),
-  revokeApiKey: define({
+  revokeApiKey: defineRoute({
     id: 'RevokeApiKey',
     method: 'DELETE',
     path: '/v1/api-keys/{id}',
@@ -143,7 +141,7 @@ export const routes = {
     errors: [401, 403, 404, 409],
   }),
 
-  createToken: define({
+  createToken: defineRoute({
     id: 'CreateToken',
     method: 'POST',
     path: '/v1/tokens',
@@ -156,7 +154,7 @@ export const routes = {
     responses: { 201: { description: 'Stored', schema: tokenSchema } },
     errors: [400, 401, 403, 409, 413, 415, 422],
   }),
-  listTokens: define({
+  listTokens: defineRoute({
     id: 'ListTokens',
     method: 'GET',
     path: '/v1/tokens',
@@ -169,7 +167,7 @@ export const routes = {
     responses: { 200: { description: 'A page of tokens', schema: tokenList } },
     errors: [400, 401, 403, 422],
   }),
-  getToken: define({
+  getToken: defineRoute({
     id: 'GetToken',
     method: 'GET',
     path: '/v1/tokens/{id}',
@@ -183,7 +181,7 @@ export const routes = {
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
     errors: [401, 403, 404],
   }),
-  updateToken: define({
+  updateToken: defineRoute({
     id: 'UpdateToken',
     method: 'PUT',
     path: '/v1/tokens/{id}',
@@ -197,7 +195,7 @@ export const routes = {
     responses: { 200: { description: 'Updated', schema: tokenSchema } },
     errors: [400, 401, 403, 404, 409, 413, 415, 422],
   }),
-  deleteToken: define({
+  deleteToken: defineRoute({
     id: 'DeleteToken',
     method: 'DELETE',
     path: '/v1/tokens/{id}',
@@ -210,7 +208,7 @@ export const routes = {
     responses: { 204: { description: 'Deleted' } },
     errors: [401, 403, 404],
   }),
-  refreshToken: define({
+  refreshToken: defineRoute({
     id: 'RefreshToken',
     method: 'POST',
     path: '/v1/tokens/{id}/refresh',
@@ -224,7 +222,7 @@ export const routes = {
     errors: [401, 403, 404, 409, 502, 503],
   }),
 
-  listProviders: define({
+  listProviders: defineRoute({
     id: 'ListProviders',
     method: 'GET',
     path: '/v1/providers',
@@ -236,7 +234,7 @@ export const routes = {
     responses: { 200: { description: 'Every provider', schema: providerList } },
     errors: [401, 403],
   }),
-  createOAuthApp: define({
+  createOAuthApp: defineRoute({
     id: 'CreateOAuthApp',
     method: 'POST',
     path: '/v1/oauth-apps',
@@ -249,7 +247,7 @@ export const routes = {
     responses: { 201: { description: 'Registered (the secret is never returned)', schema: oauthAppSchema } },
     errors: [400, 401, 403, 409, 413, 415, 422],
   }),
-  listOAuthApps: define({
+  listOAuthApps: defineRoute({
     id: 'ListOAuthApps',
     method: 'GET',
     path: '/v1/oauth-apps',
@@ -262,7 +260,7 @@ export const routes = {
     responses: { 200: { description: 'A page of apps', schema: oauthAppList } },
     errors: [400, 401, 403, 422],
   }),
-  deleteOAuthApp: define({
+  deleteOAuthApp: defineRoute({
     id: 'DeleteOAuthApp',
     method: 'DELETE',
     path: '/v1/oauth-apps/{provider}',
@@ -276,7 +274,7 @@ export const routes = {
     errors: [401, 403, 404],
   }),
 
-  createConnectSession: define({
+  createConnectSession: defineRoute({
     id: 'CreateConnectSession',
     method: 'POST',
     path: '/v1/connect/sessions',
@@ -289,7 +287,7 @@ export const routes = {
     responses: { 201: { description: 'Session created (valid ten minutes)', schema: sessionSchema } },
     errors: [400, 401, 403, 409, 413, 415, 422],
   }),
-  connectCallback: define({
+  connectCallback: defineRoute({
     id: 'ConnectCallback',
     method: 'GET',
     path: '/v1/connect/callback',

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { idParams, pageQuery } from '../../lib/http/schemas.js';
-import type { Access, JobDef, RouteDef } from '../../lib/http/types.js';
+import { type Access, defineRoute, type JobDef, type RouteDef } from '../../lib/http/types.js';
 import {
   createWebhookBody,
   deliveryList,
@@ -16,8 +16,6 @@ import {
 
 // The webhook routes and jobs; functions/routes.ts folds them into the one route table.
 
-const define = <const D extends RouteDef>(d: D) => d;
-
 const read: Access = { table: 'read', kms: [] };
 const write: Access = { table: 'write', kms: [] };
 /** Seals or opens a webhook secret with the tenant's data key. */
@@ -26,7 +24,7 @@ const writeSealed: Access = { table: 'write', kms: ['decrypt'] };
 const writeQueue: Access = { table: 'write', kms: [], queue: true };
 
 export const webhookRoutes = {
-  createWebhook: define({
+  createWebhook: defineRoute({
     id: 'CreateWebhook',
     method: 'POST',
     path: '/v1/webhooks',
@@ -41,7 +39,7 @@ export const webhookRoutes = {
     },
     errors: [400, 401, 403, 409, 413, 415, 422],
   }),
-  listWebhooks: define({
+  listWebhooks: defineRoute({
     id: 'ListWebhooks',
     method: 'GET',
     path: '/v1/webhooks',
@@ -54,7 +52,7 @@ export const webhookRoutes = {
     responses: { 200: { description: 'A page of endpoints', schema: webhookList } },
     errors: [400, 401, 403, 422],
   }),
-  getWebhook: define({
+  getWebhook: defineRoute({
     id: 'GetWebhook',
     method: 'GET',
     path: '/v1/webhooks/{id}',
@@ -67,7 +65,7 @@ export const webhookRoutes = {
     responses: { 200: { description: 'The endpoint (never its secret)', schema: webhookSchema } },
     errors: [401, 403, 404],
   }),
-  updateWebhook: define({
+  updateWebhook: defineRoute({
     id: 'UpdateWebhook',
     method: 'PATCH',
     path: '/v1/webhooks/{id}',
@@ -81,7 +79,7 @@ export const webhookRoutes = {
     responses: { 200: { description: 'Updated', schema: webhookSchema } },
     errors: [400, 401, 403, 404, 409, 413, 415, 422],
   }),
-  deleteWebhook: define({
+  deleteWebhook: defineRoute({
     id: 'DeleteWebhook',
     method: 'DELETE',
     path: '/v1/webhooks/{id}',
@@ -94,7 +92,7 @@ export const webhookRoutes = {
     responses: { 204: { description: 'Deleted; its pending deliveries end unsent' } },
     errors: [401, 403, 404],
   }),
-  rotateWebhookSecret: define({
+  rotateWebhookSecret: defineRoute({
     id: 'RotateWebhookSecret',
     method: 'POST',
     path: '/v1/webhooks/{id}/rotate-secret',
@@ -107,7 +105,7 @@ export const webhookRoutes = {
     responses: { 200: { description: 'The new secret, shown once', schema: webhookWithSecretSchema } },
     errors: [401, 403, 404, 409],
   }),
-  testWebhook: define({
+  testWebhook: defineRoute({
     id: 'TestWebhook',
     method: 'POST',
     path: '/v1/webhooks/{id}/test',
@@ -120,7 +118,7 @@ export const webhookRoutes = {
     responses: { 202: { description: 'Queued; follow it in the delivery log', schema: testResponse } },
     errors: [401, 403, 404, 409],
   }),
-  listWebhookDeliveries: define({
+  listWebhookDeliveries: defineRoute({
     id: 'ListWebhookDeliveries',
     method: 'GET',
     path: '/v1/webhooks/{id}/deliveries',
@@ -134,7 +132,7 @@ export const webhookRoutes = {
     responses: { 200: { description: 'A page of deliveries', schema: deliveryList } },
     errors: [400, 401, 403, 404, 422],
   }),
-  retryWebhookDelivery: define({
+  retryWebhookDelivery: defineRoute({
     id: 'RetryWebhookDelivery',
     method: 'POST',
     path: '/v1/webhooks/{id}/deliveries/{delivery_id}/retry',

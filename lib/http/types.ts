@@ -78,3 +78,6 @@ export interface JobDef {
   everySeconds?: number;
   timeoutSeconds: number;
 }
+
+/** Declares a route, keeping its literal types (scope, schemas) for the handler's typed input. */
+export const defineRoute = <const D extends RouteDef>(d: D) => d;

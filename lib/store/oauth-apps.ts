@@ -1,9 +1,9 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
-import { ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError } from '../errors.js';
 import type { CustomProvider } from '../providers/schemas.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { isConditionFailure } from './db.js';
+import { deleteExisting, isConditionFailure } from './db.js';
 import { keys } from './keys.js';
 
 export interface OAuthAppRecord {
@@ -81,16 +81,5 @@ export async function listOAuthApps(tenantId: string, limit: number, cursor?: st
 }
 
 export async function deleteOAuthApp(tenantId: string, provider: string): Promise<void> {
-  try {
-    await ddb.send(
-      new DeleteCommand({
-        TableName: tableName,
-        Key: keys.oauthApp(tenantId, provider),
-        ConditionExpression: 'attribute_exists(PK)',
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) throw new NotFoundError('OAuth app not found.');
-    throw err;
-  }
+  await deleteExisting(keys.oauthApp(tenantId, provider), 'OAuth app');
 }

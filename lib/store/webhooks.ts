@@ -1,5 +1,4 @@
 import {
-  DeleteCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -10,7 +9,7 @@ import { ddb, tableName } from '../aws.js';
 import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { failedConditions, isConditionFailure, ttlIn } from './db.js';
+import { deleteExisting, failedConditions, isConditionFailure, ttlIn } from './db.js';
 import { INDEXES, keys, REFRESH_SHARDS, TTL_ATTRIBUTE } from './keys.js';
 
 // Webhook endpoints and their delivery logs, under the tenant's partition. Deliveries awaiting an
@@ -198,18 +197,7 @@ export async function replaceWebhook(w: WebhookRecord, expectedVersion: number):
 }
 
 export async function deleteWebhook(tenantId: string, id: string): Promise<void> {
-  try {
-    await ddb.send(
-      new DeleteCommand({
-        TableName: tableName,
-        Key: keys.webhook(tenantId, id),
-        ConditionExpression: 'attribute_exists(PK)',
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) throw new NotFoundError('Webhook not found.');
-    throw err;
-  }
+  await deleteExisting(keys.webhook(tenantId, id), 'Webhook');
 }
 
 export async function listWebhooks(tenantId: string, limit: number, cursor?: string) {

@@ -27,6 +27,13 @@ beforeAll(async () => {
   api = await startApi();
 });
 
+/** Registration is closed in this file: the operator secret opens it. */
+const registerWithSecret = () =>
+  api.call('POST', '/v1/auth/register', {
+    body: { email: uniqueEmail(), name: 'X' },
+    headers: { 'x-registration-secret': SECRET },
+  });
+
 afterAll(async () => {
   await api.close();
   process.stdout.write = write;
@@ -48,10 +55,7 @@ describe('closed registration', () => {
   });
 
   it('registers with the operator secret', async () => {
-    const res = await api.call('POST', '/v1/auth/register', {
-      body: { email: uniqueEmail(), name: 'X' },
-      headers: { 'x-registration-secret': SECRET },
-    });
+    const res = await registerWithSecret();
     expect(res.status).toBe(201);
   });
 });
@@ -77,10 +81,7 @@ describe('CORS', () => {
 describe('auth cache disabled', () => {
   it('with AUTH_CACHE_TTL_SECONDS=0 every request verifies the key', async () => {
     const { authStats } = await import('../../lib/auth/api-keys.js');
-    const reg = await api.call('POST', '/v1/auth/register', {
-      body: { email: uniqueEmail(), name: 'X' },
-      headers: { 'x-registration-secret': SECRET },
-    });
+    const reg = await registerWithSecret();
     const admin = reg.body.api_key;
     const before = authStats.bcryptCompares;
     for (let i = 0; i < 3; i++)
@@ -97,10 +98,7 @@ describe('deployed mode: outbound URLs', () => {
     ['the metadata service', 'https://169.254.169.254/latest'],
     ['a private address', 'https://10.0.0.8/token'],
   ])("refuses a custom provider's token URL on %s (422)", async (_label, tokenUrl) => {
-    const reg = await api.call('POST', '/v1/auth/register', {
-      body: { email: uniqueEmail(), name: 'X' },
-      headers: { 'x-registration-secret': SECRET },
-    });
+    const reg = await registerWithSecret();
     const res = await api.call('POST', '/v1/oauth-apps', {
       key: reg.body.api_key,
       body: {
@@ -116,10 +114,7 @@ describe('deployed mode: outbound URLs', () => {
   });
 
   it('hands out an https callback URL', async () => {
-    const reg = await api.call('POST', '/v1/auth/register', {
-      body: { email: uniqueEmail(), name: 'X' },
-      headers: { 'x-registration-secret': SECRET },
-    });
+    const reg = await registerWithSecret();
     const res = await api.call('POST', '/v1/oauth-apps', {
       key: reg.body.api_key,
       body: {
@@ -136,10 +131,7 @@ describe('deployed mode: outbound URLs', () => {
 
 describe('logs', () => {
   it('carry no token, refresh token or API key, even at DEBUG', async () => {
-    const reg = await api.call('POST', '/v1/auth/register', {
-      body: { email: uniqueEmail(), name: 'X' },
-      headers: { 'x-registration-secret': SECRET },
-    });
+    const reg = await registerWithSecret();
     const key = reg.body.api_key as string;
     const secrets = [key, key.split('_')[3] as string, 'access-SECRET-abc123', 'refresh-SECRET-def456'];
     const made = await api.call('POST', '/v1/tokens', {
