@@ -3,6 +3,7 @@ import {
   apiKeyList,
   createApiKeyBody,
   createdApiKeySchema,
+  dataKeyRotationSchema,
   registerBody,
   registerResponse,
 } from '../lib/auth/schemas.js';
@@ -101,6 +102,20 @@ export const routes = {
     responses: { 201: { description: 'Registered', schema: registerResponse } },
     errors: [400, 403, 409, 413, 415, 422],
   }),
+  rotateDataKey: defineRoute({
+    id: 'RotateDataKey',
+    method: 'POST',
+    path: '/v1/tenant/data-key/rotate',
+    entry: 'functions/tenant/rotate-data-key.ts',
+    summary: "Rotate the tenant's data key: new secrets are sealed with a new version, old ones still open",
+    tag: 'tenant',
+    scope: 'admin',
+    // Generates the new version; opens nothing, so no kms:Decrypt.
+    access: { table: 'write', kms: ['generate'] },
+    responses: { 200: { description: 'Rotated', schema: dataKeyRotationSchema } },
+    errors: [401, 403, 409],
+  }),
+
   createApiKey: defineRoute({
     id: 'CreateApiKey',
     method: 'POST',

@@ -90,13 +90,17 @@ async function main(): Promise<void> {
   }
 
   let server: LocalServer | undefined;
+  let stopping = false;
   const shutdown = async (code: number) => {
+    // A second SIGINT (Ctrl-C again, or tsx relaying it) must not cut the shutdown short.
+    if (stopping) return;
+    stopping = true;
     await server?.close().catch(() => {});
     await dynamo?.stop().catch(() => {});
     process.exit(code);
   };
-  process.once('SIGINT', () => void shutdown(0));
-  process.once('SIGTERM', () => void shutdown(0));
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
 
   try {
     server = await startLocalServer();

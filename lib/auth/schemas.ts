@@ -45,3 +45,14 @@ export const createdApiKeySchema = apiKeySchema
   .meta({ id: 'CreatedApiKey' });
 
 export const apiKeyList = listOf(apiKeySchema).meta({ id: 'ApiKeyList' });
+
+export const dataKeyRotationSchema = z
+  .object({
+    data_key_version: z
+      .number()
+      .int()
+      .positive()
+      .describe('The new current version; new secrets are sealed with it.'),
+    rotated_at: isoTime,
+  })
+  .meta({ id: 'DataKeyRotation' });

@@ -3,7 +3,7 @@ import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
 import { ForbiddenError } from '../errors.js';
 import { newId } from '../ids.js';
-import { createTenant, type Tenant } from '../store/tenants.js';
+import { addDataKeyVersion, createTenant, type Tenant } from '../store/tenants.js';
 import { makeApiKey } from './api-keys.js';
 
 export interface Registration {
@@ -43,4 +43,16 @@ export async function register(
   const first = await makeApiKey(tenant.id, 'default', ['admin'], now);
   await createTenant(tenant, ring, first.record);
   return { tenant, api_key: first.apiKey };
+}
+
+export interface DataKeyRotation {
+  data_key_version: number;
+  rotated_at: string;
+}
+
+/** Makes a new version of the tenant's data key current; old versions keep opening. */
+export async function rotateDataKey(tenantId: string): Promise<DataKeyRotation> {
+  const rotatedAt = new Date().toISOString();
+  const version = await dataKeys.rotate(tenantId, (next) => addDataKeyVersion(tenantId, next, rotatedAt));
+  return { data_key_version: version, rotated_at: rotatedAt };
 }

@@ -1,5 +1,12 @@
+import { ConflictError } from '../errors.js';
 import { DecryptionError, open, type SealRef, seal, sealedVersion } from './envelope.js';
 import type { KeyProvider } from './key-provider.js';
+
+/**
+ * The most data-key versions a tenant may have. Every version stays on the tenant item (a wrapped
+ * KMS key is ~200 bytes), which must stay well under DynamoDB's 400 KB item limit.
+ */
+export const MAX_DEK_VERSIONS = 100;
 
 /** A tenant's wrapped data keys by version, as stored on the tenant record. */
 export interface KeyRing {
@@ -8,6 +15,12 @@ export interface KeyRing {
 }
 
 export type KeyRingLoader = (tenantId: string) => Promise<KeyRing>;
+
+/**
+ * Stores a new data-key version and makes it current, on condition that `from` is still the
+ * current version; throws (a ConflictError) if it is not.
+ */
+export type KeyRingCommit = (next: { from: number; to: number; wrapped: Buffer }) => Promise<void>;
 
 interface CacheEntry {
   ring: KeyRing;
@@ -53,6 +66,34 @@ export class DataKeys {
     return ring;
   }
 
+  /**
+   * Makes version n+1 of a tenant's data key, has `commit` store it (conditionally on n still
+   * being current, so of two concurrent rotations one fails) and returns n+1. This process then
+   * seals with n+1 at once; other warm processes pick it up when their cached ring expires, and
+   * every version keeps opening, since `decrypt` reloads the ring on a version it does not know.
+   *
+   * Existing ciphertexts are NOT re-encrypted: rotation limits what a leaked data key exposes
+   * going forward (secrets sealed after the rotation are out of its reach), not what was sealed
+   * before it. A job re-encrypting old ciphertexts under the current version is future work.
+   */
+  async rotate(tenantId: string, commit: KeyRingCommit): Promise<number> {
+    // The stored ring, not the cached one: another process may have rotated meanwhile.
+    const entry = await this.entry(tenantId, true);
+    const from = entry.ring.current;
+    if (from >= MAX_DEK_VERSIONS) {
+      throw new ConflictError(`The data key has reached its limit of ${MAX_DEK_VERSIONS} versions.`);
+    }
+    const to = from + 1;
+    const { plaintext, wrapped } = await this.provider.generateDataKey(dekContext(tenantId, to));
+    // Nothing is cached unless the commit succeeds.
+    await commit({ from, to, wrapped });
+    // Keep the keys already unwrapped: the same map, so an unwrap that fails later still removes
+    // its own entry.
+    entry.plain.set(to, Promise.resolve(plaintext));
+    this.remember(tenantId, { current: to, wrapped: { ...entry.ring.wrapped, [to]: wrapped } }, entry.plain);
+    return to;
+  }
+
   async encrypt(ref: SealRef, plaintext: string): Promise<string> {
     const entry = await this.entry(ref.tenantId);
     const dek = await this.plainKey(ref.tenantId, entry, entry.ring.current);
@@ -67,7 +108,7 @@ export class DataKeys {
     return open(await this.plainKey(ref.tenantId, entry, version), ref, sealed);
   }
 
-  /** Drops every cached key (tests, and after a rotation). */
+  /** Drops every cached key (tests). */
   clear(): void {
     this.cache.clear();
   }
@@ -83,7 +124,13 @@ export class DataKeys {
     const inFlight = this.loading.get(tenantId);
     if (inFlight) return inFlight;
     const load = this.loadRing(tenantId)
-      .then((ring) => this.remember(tenantId, ring, new Map()))
+      .then((ring) => {
+        // A load that began before a rotation in this process must not bring back the older
+        // ring: the newer one, still fresh, stays.
+        const cached = this.cache.get(tenantId);
+        if (cached && cached.expiresAt > Date.now() && cached.ring.current > ring.current) return cached;
+        return this.remember(tenantId, ring, new Map());
+      })
       .finally(() => this.loading.delete(tenantId));
     this.loading.set(tenantId, load);
     return load;

@@ -1,9 +1,9 @@
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import type { KeyRing } from '../crypto/data-keys.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { type ApiKeyRecord, apiKeyItem } from './api-keys.js';
-import { failedConditions } from './db.js';
+import { failedConditions, isConditionFailure } from './db.js';
 import { keys } from './keys.js';
 
 export interface Tenant {
@@ -74,4 +74,39 @@ export async function loadKeyRing(tenantId: string): Promise<KeyRing> {
     current: out.Item.dek_current as number,
     wrapped: Object.fromEntries(Object.entries(deks).map(([v, w]) => [Number(v), Buffer.from(w)])),
   };
+}
+
+/**
+ * Adds data-key version `to` to the tenant item and makes it current, on condition that `from` is
+ * still current: of two concurrent rotations, the one that commits second gets a 409.
+ */
+export async function addDataKeyVersion(
+  tenantId: string,
+  next: { from: number; to: number; wrapped: Buffer },
+  rotatedAt: string,
+): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.tenant(tenantId),
+        UpdateExpression: 'SET dek_current = :to, deks.#to = :wrapped, dek_rotated_at = :at',
+        ConditionExpression: 'dek_current = :from AND attribute_not_exists(deks.#to)',
+        ExpressionAttributeNames: { '#to': String(next.to) },
+        ExpressionAttributeValues: {
+          ':from': next.from,
+          ':to': next.to,
+          ':wrapped': next.wrapped,
+          ':at': rotatedAt,
+        },
+      }),
+    );
+  } catch (err) {
+    if (isConditionFailure(err)) {
+      throw new ConflictError(
+        'Another rotation of the data key committed first; retry if a further one is wanted.',
+      );
+    }
+    throw err;
+  }
 }

@@ -220,7 +220,7 @@ describe('least privilege, derived from the route table', () => {
     expect(secretActions).toEqual(id === 'Register' ? ['secretsmanager:GetSecretValue'] : []);
   });
 
-  it('spot checks: GetToken reads and decrypts, Register alone generates, Health touches nothing', () => {
+  it('spot checks: GetToken reads and decrypts, only Register and RotateDataKey generate, Health touches nothing', () => {
     const actions = (id: string) => new Set(roleStatements(dev, id).flatMap((s) => s.Action));
     const getToken = actions('GetToken');
     expect([...getToken]).toEqual(
@@ -236,6 +236,7 @@ describe('least privilege, derived from the route table', () => {
     for (const d of readOnly) expect(actions(d.id).has('dynamodb:PutItem')).toBe(false);
     expect(functionDefs.filter((d) => actions(d.id).has('kms:GenerateDataKey')).map((d) => d.id)).toEqual([
       'Register',
+      'RotateDataKey',
     ]);
     expect([...actions('Health')].filter((a) => a.startsWith('dynamodb:') || a.startsWith('kms:'))).toEqual(
       [],

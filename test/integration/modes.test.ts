@@ -133,7 +133,7 @@ describe('logs', () => {
   it('carry no token, refresh token or API key, even at DEBUG', async () => {
     const reg = await registerWithSecret();
     const key = reg.body.api_key as string;
-    const secrets = [key, key.split('_')[3] as string, 'access-SECRET-abc123', 'refresh-SECRET-def456'];
+    const secrets = [key, key.split('_').slice(3).join('_'), 'access-SECRET-abc123', 'refresh-SECRET-def456'];
     const made = await api.call('POST', '/v1/tokens', {
       key,
       body: { provider: 'google', key: 'u', access_token: secrets[2], refresh_token: secrets[3] },

@@ -2,9 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { DecryptCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DataKeys, dekContext, type KeyRing, type KeyRingLoader } from '../../../lib/crypto/data-keys.js';
+import {
+  DataKeys,
+  dekContext,
+  type KeyRing,
+  type KeyRingCommit,
+  type KeyRingLoader,
+  MAX_DEK_VERSIONS,
+} from '../../../lib/crypto/data-keys.js';
 import { DecryptionError, type SealRef, sealedVersion } from '../../../lib/crypto/envelope.js';
 import { KmsKeyProvider } from '../../../lib/crypto/key-provider.js';
+import { ConflictError } from '../../../lib/errors.js';
 
 const KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -398,5 +406,190 @@ describe('DataKeys with KMS', () => {
 
     // Assess
     expect(kms.commandCalls(DecryptCommand)).toHaveLength(2);
+  });
+});
+
+/** The tenant item, as the store keeps it: loads copy it, commits are conditional on `from`. */
+function fakeStore(initial: KeyRing) {
+  let stored = initial;
+  const load = vi.fn<KeyRingLoader>(async () => ({
+    current: stored.current,
+    wrapped: { ...stored.wrapped },
+  }));
+  const commit = vi.fn<KeyRingCommit>(async ({ from, to, wrapped }) => {
+    if (stored.current !== from) throw new ConflictError('The data key was rotated concurrently.');
+    stored = { current: to, wrapped: { ...stored.wrapped, [to]: wrapped } };
+  });
+  return { load, commit, stored: () => stored };
+}
+
+describe('DataKeys.rotate', () => {
+  const provider = new KmsKeyProvider(KEY_ID);
+
+  it('makes version 2 with GenerateDataKey (dek_version "2") and commits it conditionally on version 1', async () => {
+    // Prepare
+    const store = fakeStore(ring({ 1: wrappedKey('v1').wrapped }));
+    const keys = new DataKeys(provider, store.load);
+
+    // Act
+    const version = await keys.rotate('ten_a', store.commit);
+
+    // Assess
+    expect(version).toBe(2);
+    const calls = kms.commandCalls(GenerateDataKeyCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input).toEqual({
+      KeyId: KEY_ID,
+      KeySpec: 'AES_256',
+      EncryptionContext: { purpose: 'token-vault/dek', tenant_id: 'ten_a', dek_version: '2' },
+    });
+    expect(store.commit).toHaveBeenCalledTimes(1);
+    const committed = store.commit.mock.calls[0]?.[0];
+    expect(committed).toMatchObject({ from: 1, to: 2 });
+    expect(vault.has(committed?.wrapped.toString('hex') ?? '')).toBe(true);
+    expect(store.stored().current).toBe(2);
+    expect(Object.keys(store.stored().wrapped)).toEqual(['1', '2']);
+  });
+
+  it('after rotating, this process seals with version 2 at once while a version-1 ciphertext still opens', async () => {
+    // Prepare
+    const store = fakeStore(ring({ 1: wrappedKey('v1').wrapped }));
+    const keys = new DataKeys(provider, store.load);
+    const old = await keys.encrypt(ref('ten_a'), 'old-secret');
+
+    // Act
+    await keys.rotate('ten_a', store.commit);
+    const fresh = await keys.encrypt(ref('ten_a'), 'new-secret');
+
+    // Assess
+    expect(old.startsWith('v1.1.')).toBe(true);
+    expect(fresh.startsWith('v1.2.')).toBe(true);
+    expect(await keys.decrypt(ref('ten_a'), old)).toBe('old-secret');
+    expect(await keys.decrypt(ref('ten_a'), fresh)).toBe('new-secret');
+    // One load before, one fresh read for the rotation; the new key came with its plaintext and
+    // was never unwrapped.
+    expect(store.load).toHaveBeenCalledTimes(2);
+    const unwrapped = kms.commandCalls(DecryptCommand).map((c) => c.args[0].input.EncryptionContext);
+    expect(unwrapped).not.toContainEqual(dekContext('ten_a', 2));
+  });
+
+  it('a process with a stale ring opens the other process version-2 ciphertext after one reload', async () => {
+    // Prepare: both processes warm on version 1; the rotator rotates and seals.
+    const store = fakeStore(ring({ 1: wrappedKey('v1').wrapped }));
+    const rotator = new DataKeys(provider, store.load);
+    const staleLoad = vi.fn<KeyRingLoader>((tenantId) => store.load(tenantId));
+    const stale = new DataKeys(provider, staleLoad);
+    const oldSealed = await stale.encrypt(ref('ten_a'), 'old-secret');
+    await rotator.rotate('ten_a', store.commit);
+    const sealedV2 = await rotator.encrypt(ref('ten_a'), 'rotated-secret');
+
+    // Act
+    const beforeExpiry = await stale.encrypt(ref('ten_a'), 'x');
+    const opened = await stale.decrypt(ref('ten_a'), sealedV2);
+    const openedOld = await stale.decrypt(ref('ten_a'), oldSealed);
+    const afterReload = await stale.encrypt(ref('ten_a'), 'y');
+
+    // Assess
+    expect(sealedV2.startsWith('v1.2.')).toBe(true);
+    // Until it reloads, the stale process still seals with version 1 (which stays valid).
+    expect(beforeExpiry.startsWith('v1.1.')).toBe(true);
+    expect(opened).toBe('rotated-secret');
+    expect(openedOld).toBe('old-secret');
+    expect(afterReload.startsWith('v1.2.')).toBe(true);
+    expect(staleLoad).toHaveBeenCalledTimes(2);
+  });
+
+  it('two concurrent rotations from two processes: one makes version 2, the other gets a ConflictError', async () => {
+    // Prepare
+    const store = fakeStore(ring({ 1: wrappedKey('v1').wrapped }));
+    const a = new DataKeys(provider, store.load);
+    const b = new DataKeys(provider, store.load);
+
+    // Act
+    const results = await Promise.allSettled([
+      a.rotate('ten_a', store.commit),
+      b.rotate('ten_a', store.commit),
+    ]);
+
+    // Assess
+    expect(results[0]).toEqual({ status: 'fulfilled', value: 2 });
+    expect(results[1]?.status).toBe('rejected');
+    expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+    expect(store.stored().current).toBe(2);
+    // The loser caches nothing of its own key: it still seals with the stored ring's versions.
+    expect((await b.encrypt(ref('ten_a'), 'x')).startsWith('v1.1.')).toBe(true);
+  });
+
+  it('a failed commit caches nothing: the process keeps sealing with the current version', async () => {
+    // Prepare
+    const store = fakeStore(ring({ 1: wrappedKey('v1').wrapped }));
+    const keys = new DataKeys(provider, store.load);
+    const failing = vi.fn<KeyRingCommit>().mockRejectedValue(new Error('DynamoDB unavailable'));
+
+    // Act
+    const err = await keys.rotate('ten_a', failing).catch((e: Error) => e);
+    const sealed = await keys.encrypt(ref('ten_a'), 'x');
+
+    // Assess
+    expect((err as Error).message).toBe('DynamoDB unavailable');
+    expect(sealed.startsWith('v1.1.')).toBe(true);
+    expect(store.stored().current).toBe(1);
+  });
+
+  it(`refuses beyond ${MAX_DEK_VERSIONS} versions with a ConflictError, before asking KMS`, async () => {
+    // Prepare
+    const wrapped = Object.fromEntries(
+      Array.from({ length: MAX_DEK_VERSIONS }, (_, i) => [i + 1, wrappedKey(`v${i + 1}`).wrapped]),
+    );
+    const store = fakeStore(ring(wrapped, MAX_DEK_VERSIONS));
+    const keys = new DataKeys(provider, store.load);
+
+    // Act
+    const err = await keys.rotate('ten_a', store.commit).catch((e: Error) => e);
+
+    // Assess
+    expect(err).toBeInstanceOf(ConflictError);
+    expect((err as Error).message).toMatch(/100 versions/);
+    expect(kms.commandCalls(GenerateDataKeyCommand)).toHaveLength(0);
+    expect(store.commit).not.toHaveBeenCalled();
+  });
+
+  it('a ring load in flight during a rotation does not bring back the older version', async () => {
+    // Prepare: warm on version 1; the rotation's commit is held.
+    const store = fakeStore(ring({ 1: wrappedKey('v1').wrapped }));
+    let releaseCommit: () => void = () => {};
+    const commitGate = new Promise<void>((resolve) => {
+      releaseCommit = resolve;
+    });
+    let releaseLoad: () => void = () => {};
+    const loadGate = new Promise<void>((resolve) => {
+      releaseLoad = resolve;
+    });
+    const commit = vi.fn<KeyRingCommit>(async (next) => {
+      await commitGate;
+      await store.commit(next);
+    });
+    const load = vi.fn<KeyRingLoader>((tenantId) => store.load(tenantId));
+    const keys = new DataKeys(provider, load);
+    const sealed = await keys.encrypt(ref('ten_a'), 'x');
+    const rotating = keys.rotate('ten_a', commit);
+    await vi.waitFor(() => expect(commit).toHaveBeenCalled());
+
+    // Act: meanwhile a reload (forced by an unknown version) reads version 1 but answers after the commit.
+    load.mockImplementationOnce(async (tenantId) => {
+      const before = await store.load(tenantId);
+      await loadGate;
+      return before;
+    });
+    const unknown = keys.decrypt(ref('ten_a'), sealed.replace(/^v1\.1\./, 'v1.9.')).catch((e: Error) => e);
+    releaseCommit();
+    await rotating;
+    releaseLoad();
+    await unknown;
+    const after = await keys.encrypt(ref('ten_a'), 'y');
+
+    // Assess
+    expect(load).toHaveBeenCalledTimes(3);
+    expect(after.startsWith('v1.2.')).toBe(true);
   });
 });
