@@ -102,6 +102,12 @@ export interface TokenVaultProps {
 export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 
 const ROUTE_TIMEOUT = Duration.seconds(10);
+/**
+ * Routes that call OAuth providers (10 s timeout each) or wait for another process's refresh:
+ * just under HTTP API's 30 s integration limit, so a refresh is never cut off between the
+ * provider's answer (a rotated refresh token) and storing it.
+ */
+const OUTBOUND_ROUTE_TIMEOUT = Duration.seconds(29);
 const DLQ_MAX_RECEIVE_COUNT = 5;
 const ALARM_PERIOD = Duration.minutes(5);
 /** CloudWatch: an alarm's metric math can reference at most 10 metrics. */
@@ -297,7 +303,7 @@ export class TokenVault extends Construct {
         summary: `${r.method} ${r.path}: ${r.summary}`,
         access: r.access,
         authenticated: r.scope !== null,
-        timeout: ROUTE_TIMEOUT,
+        timeout: r.access.outbound ? OUTBOUND_ROUTE_TIMEOUT : ROUTE_TIMEOUT,
       })),
       ...jobs.map((j) => ({
         id: j.id,

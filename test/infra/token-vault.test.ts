@@ -90,11 +90,11 @@ describe('functions', () => {
     expect(names).toEqual(functionDefs.map((d) => `token-vault-dev-${d.id}`).sort());
   });
 
-  it('gives routes 512 MB and 10 s, and jobs their own timeout', () => {
+  it('gives routes 512 MB and 10 s (29 s if they call providers), and jobs their own timeout', () => {
     for (const d of functionDefs) {
       const fn = dev.resources[fnLogicalId(dev, d.id)]?.Properties;
       expect(fn.MemorySize).toBe(512);
-      expect(fn.Timeout).toBe(d.job ? d.job.timeoutSeconds : 10);
+      expect(fn.Timeout).toBe(d.job ? d.job.timeoutSeconds : d.access.outbound ? 29 : 10);
     }
   });
 
