@@ -6,10 +6,12 @@ import { BadRequestError } from '../errors.js';
 
 type Key = Record<string, unknown>;
 
-/** The partition a query reads, e.g. `{ name: 'GSI1PK', value: 'TENANT#t#APIKEYS' }`. */
+/** The partition a query reads, e.g. `{ name: 'GSI1PK', value: 'TENANT#t#APIKEYS' }`, and its SK prefix if any. */
 export interface Partition {
   name: string;
   value: string;
+  /** Within a tenant's partition, which items the query reads (`TOKEN#`, `WEBHOOK#`, ...). */
+  skPrefix?: string;
 }
 
 export function encodeCursor(tenantId: string, lastKey: Key | undefined): string | null {
@@ -32,6 +34,8 @@ export function decodeCursor(
     if (parsed.t !== tenantId || typeof key !== 'object' || key === null || Array.isArray(key))
       throw new Error();
     if (key[partition.name] !== partition.value) throw new Error('another partition');
+    if (partition.skPrefix !== undefined && !String(key.SK).startsWith(partition.skPrefix))
+      throw new Error('another query');
     if (Object.values(key).some((v) => typeof v !== 'string')) throw new Error('bad key');
     return key;
   } catch {

@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import { NotFoundError } from '../errors.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 
 // SDK errors are translated where the store calls DynamoDB; nothing outside lib/store sees them.
 
@@ -41,4 +42,30 @@ export async function deleteExisting(key: Record<string, string>, what: string):
     if (isConditionFailure(err)) throw new NotFoundError(`${what} not found.`);
     throw err;
   }
+}
+
+/** One page of a tenant's items of one kind: `PK = <tenant>` and SK under a prefix. */
+export async function queryPrefix<T>(
+  tenantId: string,
+  k: { PK: string; SKPrefix: string },
+  page: { limit: number; cursor?: string },
+  fromItem: (item: Record<string, unknown>) => T,
+): Promise<{ items: T[]; next_cursor: string | null }> {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+      ExpressionAttributeValues: { ':pk': k.PK, ':sk': k.SKPrefix },
+      Limit: page.limit,
+      ExclusiveStartKey: decodeCursor(tenantId, page.cursor, {
+        name: 'PK',
+        value: k.PK,
+        skPrefix: k.SKPrefix,
+      }),
+    }),
+  );
+  return {
+    items: (out.Items ?? []).map(fromItem),
+    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
+  };
 }

@@ -1,9 +1,8 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import { ConflictError } from '../errors.js';
 import type { CustomProvider } from '../providers/schemas.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { deleteExisting, isConditionFailure } from './db.js';
+import { deleteExisting, isConditionFailure, queryPrefix } from './db.js';
 import { keys } from './keys.js';
 
 export interface OAuthAppRecord {
@@ -63,21 +62,8 @@ export async function getOAuthApp(tenantId: string, provider: string): Promise<O
   return out.Item ? fromItem(out.Item) : null;
 }
 
-export async function listOAuthApps(tenantId: string, limit: number, cursor?: string) {
-  const k = keys.oauthAppsOf(tenantId);
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-      ExpressionAttributeValues: { ':pk': k.PK, ':sk': k.SKPrefix },
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK }),
-    }),
-  );
-  return {
-    items: (out.Items ?? []).map(fromItem),
-    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
-  };
+export function listOAuthApps(tenantId: string, limit: number, cursor?: string) {
+  return queryPrefix(tenantId, keys.oauthAppsOf(tenantId), { limit, cursor }, fromItem);
 }
 
 export async function deleteOAuthApp(tenantId: string, provider: string): Promise<void> {

@@ -235,7 +235,7 @@ export async function listTokens(tenantId: string, filter: TokenFilter, limit: n
         ...(filter.key !== undefined ? { ':key': filter.key } : {}),
       },
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK }),
+      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK, skPrefix: k.SKPrefix }),
     });
   }
   const out = await ddb.send(query);

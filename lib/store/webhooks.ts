@@ -6,10 +6,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
-import { BadRequestError, ConflictError, NotFoundError } from '../errors.js';
+import { ConflictError, NotFoundError } from '../errors.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { deleteExisting, failedConditions, isConditionFailure, ttlIn } from './db.js';
+import { deleteExisting, failedConditions, isConditionFailure, queryPrefix, ttlIn } from './db.js';
 import { INDEXES, keys, REFRESH_SHARDS, TTL_ATTRIBUTE } from './keys.js';
 
 // Webhook endpoints and their delivery logs, under the tenant's partition. Deliveries awaiting an
@@ -147,11 +147,6 @@ export function deliveryFromItem(item: Record<string, unknown>): DeliveryRecord 
 }
 
 /** A cursor of this tenant that continues a query of this SK range (not another list's). */
-function startKey(tenantId: string, cursor: string | undefined, k: { PK: string; SKPrefix: string }) {
-  const key = decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK });
-  if (key && !String(key.SK).startsWith(k.SKPrefix)) throw new BadRequestError('The cursor is invalid.');
-  return key;
-}
 
 // --- Endpoints ---------------------------------------------------------------------------------
 
@@ -200,21 +195,8 @@ export async function deleteWebhook(tenantId: string, id: string): Promise<void>
   await deleteExisting(keys.webhook(tenantId, id), 'Webhook');
 }
 
-export async function listWebhooks(tenantId: string, limit: number, cursor?: string) {
-  const k = keys.webhooksOf(tenantId);
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-      ExpressionAttributeValues: { ':pk': k.PK, ':sk': k.SKPrefix },
-      Limit: limit,
-      ExclusiveStartKey: startKey(tenantId, cursor, k),
-    }),
-  );
-  return {
-    items: (out.Items ?? []).map(webhookFromItem),
-    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
-  };
+export function listWebhooks(tenantId: string, limit: number, cursor?: string) {
+  return queryPrefix(tenantId, keys.webhooksOf(tenantId), { limit, cursor }, webhookFromItem);
 }
 
 /** Every endpoint of a tenant (the count is capped at creation). */
@@ -359,7 +341,7 @@ export async function listDeliveries(
       },
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: startKey(tenantId, cursor, k),
+      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK, skPrefix: k.SKPrefix }),
     }),
   );
   return {

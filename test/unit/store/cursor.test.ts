@@ -100,6 +100,15 @@ describe('cursor', () => {
     expect400(() => decodeCursor(ME, forged, byProvider));
   });
 
+  it('refuses a cursor of one kind of item presented to another in the same partition', () => {
+    // A tokens page's key is under the tenant's PK too: the SK prefix tells the queries apart.
+    const webhooks = { name: 'PK', value: `TENANT#${ME}`, skPrefix: 'WEBHOOK#' };
+    expect400(() => decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, webhooks));
+    expect(
+      decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, { ...tokens, skPrefix: 'TOKEN#' }),
+    ).toEqual(tokenKey);
+  });
+
   it('refuses a cursor of one query presented to another (tokens page to the API-key list)', () => {
     expect400(() => decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, apiKeys));
   });
