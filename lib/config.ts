@@ -73,5 +73,4 @@ function load(env: NodeJS.ProcessEnv): Config {
 }
 
 export const config: Config = load(process.env);
-export const isLambda = inLambda;
 export { projectRoot };

@@ -92,11 +92,6 @@ export class ValidationError extends HttpError {
   }
 }
 
-export class TooManyRequestsError extends HttpError {
-  readonly statusCode = 429;
-  readonly title = 'Too Many Requests';
-}
-
 /** The upstream OAuth provider failed (network, 5xx, malformed response). */
 export class BadGatewayError extends HttpError {
   readonly statusCode = 502;

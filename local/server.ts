@@ -65,6 +65,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     url: `http://127.0.0.1:${port}`,
     async close() {
       await stopJobs();
+      // Let in-process webhook attempts finish and record their outcome (each is bounded by its 10 s timeout).
+      await (await import('../lib/webhooks/dispatch.js')).settleInFlight();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     },

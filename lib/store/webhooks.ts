@@ -390,17 +390,6 @@ export async function fanOutEvent(
   }
 }
 
-/** Puts a new delivery that no event fan-out carries (never overwrites). */
-export async function putDelivery(d: DeliveryRecord, dueKeyAt?: string): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: deliveryItem(d, dueKeyAt),
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
-  );
-}
-
 /**
  * Takes the lease for the next attempt: only if the delivery is still pending at `attempts`, due,
  * and no lease is live. Moves its due key to the lease's end, so a crashed attempt is swept again.

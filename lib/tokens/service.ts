@@ -213,5 +213,4 @@ export async function deleteToken(tenantId: string, id: string): Promise<TokenRe
   return t;
 }
 
-export const getToken = store.mustGetToken;
 export const listTokens = store.listTokens;
