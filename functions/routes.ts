@@ -19,9 +19,11 @@ import {
   providerParams,
   sessionSchema,
 } from '../lib/providers/schemas.js';
+import { REFRESH_ON_DEMAND } from '../lib/refresh/on-demand.js';
 import {
   createTokenBody,
   listTokensQuery,
+  refreshedTokenSchema,
   tokenList,
   tokenSchema,
   tokenWithSecretsSchema,
@@ -190,8 +192,8 @@ export const routes = {
     summary: 'Get a token with its secrets, refreshed first if it expires within the margin',
     tag: 'tokens',
     scope: 'tokens:read',
-    // Writes: an on-demand refresh stores the new token.
-    access: oauthCall,
+    // Reads only: a refresh that is due runs in RefreshOnDemand, which may write and call out.
+    access: { ...read, invoke: [REFRESH_ON_DEMAND] },
     params: idParams,
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
     errors: [401, 403, 404],
@@ -233,7 +235,13 @@ export const routes = {
     scope: 'tokens:write',
     access: oauthCall,
     params: idParams,
-    responses: { 200: { description: 'The refreshed token, decrypted', schema: tokenWithSecretsSchema } },
+    responses: {
+      200: {
+        description:
+          'The refreshed token; its secrets only to a key that may also read them (tokens:read or admin)',
+        schema: refreshedTokenSchema,
+      },
+    },
     errors: [401, 403, 404, 409, 502, 503],
   }),
 
@@ -245,7 +253,8 @@ export const routes = {
     summary: 'The catalog of OAuth providers',
     tag: 'providers',
     scope: 'tokens:read',
-    access: { table: 'read', kms: [] },
+    // The catalog is code: no table access beyond verifying the API key.
+    access: none,
     responses: { 200: { description: 'Every provider', schema: providerList } },
     errors: [401, 403],
   }),
@@ -334,6 +343,15 @@ export const jobs: JobDef[] = [
     access: oauthCall,
     trigger: 'schedule',
     timeoutSeconds: 240,
+  },
+  {
+    id: REFRESH_ON_DEMAND,
+    entry: 'functions/jobs/refresh-on-demand.ts',
+    summary: 'Refresh one token that GetToken found near expiry (invoked by GetToken)',
+    access: oauthCall,
+    trigger: 'invoke',
+    // Within GetToken's 29 s: the engine waits at most 25 s for another refresh's lease.
+    timeoutSeconds: 27,
   },
   ...webhookJobs,
 ];

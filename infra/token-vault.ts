@@ -303,7 +303,8 @@ export class TokenVault extends Construct {
         summary: `${r.method} ${r.path}: ${r.summary}`,
         access: r.access,
         authenticated: r.scope !== null,
-        timeout: r.access.outbound ? OUTBOUND_ROUTE_TIMEOUT : ROUTE_TIMEOUT,
+        // A route that calls a provider, itself or through a function it invokes, waits on it.
+        timeout: r.access.outbound || r.access.invoke?.length ? OUTBOUND_ROUTE_TIMEOUT : ROUTE_TIMEOUT,
       })),
       ...jobs.map((j) => ({
         id: j.id,
@@ -344,6 +345,26 @@ export class TokenVault extends Construct {
         );
       }
       this.functions[def.id] = fn;
+    }
+
+    // Functions that invoke others (GetToken → RefreshOnDemand): their names, and the right to
+    // invoke exactly those.
+    for (const def of defs.filter((d) => d.access.invoke?.length)) {
+      const targets = (def.access.invoke ?? []).map((id) => this.fn(id));
+      const fn = this.fn(def.id);
+      fn.addEnvironment(
+        'INVOKE_FUNCTIONS',
+        stack.toJsonString(
+          Object.fromEntries((def.access.invoke ?? []).map((id, i) => [id, targets[i]?.functionName])),
+        ),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          sid: 'InvokeFunctions',
+          actions: ['lambda:InvokeFunction'],
+          resources: targets.map((t) => t.functionArn),
+        }),
+      );
     }
 
     // Only the vault's functions use the key for data keys, and only for data keys. An existing

@@ -57,6 +57,22 @@ const schema = z.object({
   STAGE: z.string().default('local'),
   /** The vault's public base URL, for OAuth redirect URIs; default: from the request's Host. */
   PUBLIC_URL: z.url().optional(),
+  /** Deployed: the names of the functions this one may invoke, as JSON `{jobId: functionName}` (set by the stack). */
+  INVOKE_FUNCTIONS: z
+    .string()
+    .default('{}')
+    .transform((s, ctx) => {
+      try {
+        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'a JSON object of job id to function name' });
+        return z.NEVER;
+      }
+    }),
+  /** Per-tenant rate limit of authenticated requests, per instance: the token bucket's refill rate... */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(100_000).default(50),
+  /** ...and its size: the burst a tenant may send at once. */
+  RATE_LIMIT_BURST: int(1, 1_000_000).default(100),
 });
 
 export type Config = z.infer<typeof schema>;

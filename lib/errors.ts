@@ -98,6 +98,11 @@ export class BadGatewayError extends HttpError {
   readonly title = 'Bad Gateway';
 }
 
+export class TooManyRequestsError extends HttpError {
+  readonly statusCode = 429;
+  readonly title = 'Too Many Requests';
+}
+
 export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
   readonly title = 'Service Unavailable';

@@ -3,11 +3,23 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { config } from '../lib/config.js';
 import type { JobDef } from '../lib/http/types.js';
+import { registerLocalFunction } from '../lib/invoke.js';
 
 // Under `npm start` the jobs run in-process: each schedule job on a timer (EventBridge when
 // deployed). A run never overlaps the previous run of the same job.
 
 type JobHandler = (event: unknown, context: Context) => Promise<unknown>;
+
+const loadHandler = (root: string, job: JobDef) =>
+  import(pathToFileURL(join(root, job.entry)).href).then((m) => m.handler as JobHandler);
+
+/** Functions other functions invoke (Lambda Invoke deployed) are called in-process here. */
+export async function registerInvokeJobs(root: string, jobs: JobDef[]): Promise<void> {
+  for (const job of jobs.filter((j) => j.trigger === 'invoke')) {
+    const handler = await loadHandler(root, job);
+    registerLocalFunction(job.id, (payload) => handler(payload, jobContext(job)));
+  }
+}
 
 export function startJobs(root: string, jobs: JobDef[], refreshIntervalSeconds: number): () => Promise<void> {
   const timers: NodeJS.Timeout[] = [];
@@ -15,7 +27,7 @@ export function startJobs(root: string, jobs: JobDef[], refreshIntervalSeconds: 
   let stopped = false;
 
   for (const job of jobs.filter((j) => j.trigger === 'schedule')) {
-    const load = import(pathToFileURL(join(root, job.entry)).href).then((m) => m.handler as JobHandler);
+    const load = loadHandler(root, job);
     let busy = false;
     const tick = async () => {
       if (busy || stopped) return;

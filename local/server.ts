@@ -32,7 +32,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     { ensureTable },
     { routeList, jobs },
     { createAdapter },
-    { startJobs },
+    { registerInvokeJobs, startJobs },
   ] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/aws.js'),
@@ -42,6 +42,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     import('./jobs.js'),
   ]);
   await ensureTable(dynamoClient, config.TABLE_NAME);
+  await registerInvokeJobs(root, jobs);
 
   const handle = createAdapter({ root, routes: routeList, corsOrigins: config.CORS_ORIGINS });
   const server: Server = createServer((req, res) => {

@@ -1,6 +1,6 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { getFreshToken } from '../../lib/refresh/engine.js';
+import { getFreshToken } from '../../lib/refresh/on-demand.js';
 import { withSecrets } from '../../lib/tokens/service.js';
 import { routes } from '../routes.js';
 

@@ -1,9 +1,12 @@
+import { hasScope } from '../../lib/auth/api-keys.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { forceRefresh } from '../../lib/refresh/engine.js';
-import { withSecrets } from '../../lib/tokens/service.js';
+import { toView, withSecrets } from '../../lib/tokens/service.js';
 import { routes } from '../routes.js';
 
-export const handler = route(routes.refreshToken, async ({ auth, params }) =>
-  ok(await withSecrets(await forceRefresh(auth.tenantId, params.id))),
-);
+// tokens:write may refresh, but only a key that may also read gets the secrets back.
+export const handler = route(routes.refreshToken, async ({ auth, params }) => {
+  const token = await forceRefresh(auth.tenantId, params.id);
+  return ok(hasScope(auth, 'tokens:read') ? await withSecrets(token) : toView(token));
+});

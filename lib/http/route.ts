@@ -10,6 +10,7 @@ import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
 import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
+import { rateLimit } from './rate-limit.js';
 import type { HttpResult, RouteDef, RouteInput } from './types.js';
 
 export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
@@ -39,6 +40,7 @@ export function route<D extends RouteDef>(
     .use(problemErrors())
     .use(jsonBody(def.body !== undefined))
     .use(apiKeyAuth(def.scope))
+    .use(rateLimit())
     .use(validate(def))
     .handler(async (event) => {
       const v = event.vault;

@@ -13,6 +13,8 @@ export interface Access {
   outbound?: boolean;
   /** Sends to the webhook queue. */
   queue?: boolean;
+  /** Invokes these functions (job ids with trigger `invoke`), synchronously. */
+  invoke?: string[];
 }
 
 export interface ResponseSpec {
@@ -72,8 +74,12 @@ export interface JobDef {
   entry: string;
   summary: string;
   access: Access;
-  /** `schedule`: EventBridge deployed, a timer in-process locally. `queue`: consumes the webhook queue. */
-  trigger: 'schedule' | 'queue';
+  /**
+   * `schedule`: EventBridge deployed, a timer in-process locally. `queue`: consumes the webhook
+   * queue. `invoke`: called by another function that lists it in `access.invoke` (Lambda Invoke
+   * deployed, a direct call in-process locally).
+   */
+  trigger: 'schedule' | 'queue' | 'invoke';
   /** For schedule jobs: the period; absent means REFRESH_INTERVAL_SECONDS. */
   everySeconds?: number;
   timeoutSeconds: number;

@@ -1,22 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as oauth from 'oauth4webapi';
-import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
-import { BadGatewayError, ConflictError, type HttpError, ServiceUnavailableError } from '../errors.js';
+import {
+  BadGatewayError,
+  ConflictError,
+  type HttpError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../errors.js';
 import { newEvent } from '../events/outbox.js';
 import { logger, metrics } from '../observability.js';
 import { classify, type GrantFailure, providerClient, requestOptions } from '../providers/oauth.js';
 import { acquireLease, leaseHeld, releaseLease } from '../store/leases.js';
 import { getOAuthApp } from '../store/oauth-apps.js';
-import { getToken, mustGetToken, type TokenRecord } from '../store/tokens.js';
+import { mustGetToken, type TokenRecord } from '../store/tokens.js';
 import { expiryFrom, modifyToken, refreshDueAt, sealAccess, sealRefresh, toView } from '../tokens/service.js';
+import { inCooldown, needsRefresh, type RefreshMode } from './rules.js';
+
+export type { RefreshMode };
 
 // Refreshing a token, once: whoever takes the token's lease calls the provider; everyone else
 // (other Lambdas, the scheduled job, concurrent GETs) waits for the lease to go and re-reads.
-
-/** `ensure`: only if within the margin of expiry (GET). `scheduled`: if due (the job). `force`: now. */
-export type RefreshMode = 'ensure' | 'scheduled' | 'force';
 
 export interface RefreshFailure extends GrantFailure {
   /** Seconds until the vault will try the provider again. */
@@ -35,18 +40,6 @@ const WAIT_POLL_MS = 100;
 const WAIT_MAX_MS = 25_000;
 const BACKOFF_BASE_S = 60;
 const BACKOFF_MAX_S = 3600;
-
-export function needsRefresh(t: TokenRecord, mode: RefreshMode, now = Date.now()): boolean {
-  if (mode === 'force') return true;
-  if (mode === 'scheduled') return t.refresh_due_at !== null && Date.parse(t.refresh_due_at) <= now;
-  return t.expires_at !== null && Date.parse(t.expires_at) - now < config.REFRESH_MARGIN_SECONDS * 1000;
-}
-
-function inCooldown(t: TokenRecord, now = Date.now()): number | null {
-  if (t.refresh_failures === 0 || t.status === 'needs_reauth' || !t.refresh_due_at) return null;
-  const wait = Date.parse(t.refresh_due_at) - now;
-  return wait > 0 ? Math.ceil(wait / 1000) : null;
-}
 
 export function backoffSeconds(failures: number): number {
   const base = Math.min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** Math.max(0, failures - 1));
@@ -222,19 +215,18 @@ async function recordFailure(t: TokenRecord, failure: GrantFailure): Promise<Ref
   return { token, refreshed: false, failure: { ...failure, retryAfter } };
 }
 
-/** GET: a token valid for at least the margin when it can be; otherwise the stored one, whose status says why. */
-export async function getFreshToken(tenantId: string, tokenId: string): Promise<TokenRecord> {
-  const t = await getToken(tenantId, tokenId);
-  if (!t) return mustGetToken(tenantId, tokenId); // throws the 404
-  if (
-    !needsRefresh(t, 'ensure') ||
-    !t.refresh_token_enc ||
-    t.status === 'needs_reauth' ||
-    inCooldown(t) !== null
-  ) {
-    return t;
+/**
+ * The read path's refresh, run in its own function (GetToken only decides; see on-demand.ts): a
+ * token valid for at least the margin when it can be; otherwise the stored one, whose status says
+ * why. Null when the token is gone.
+ */
+export async function refreshForRead(tenantId: string, tokenId: string): Promise<TokenRecord | null> {
+  try {
+    return (await refresh(tenantId, tokenId, 'ensure')).token;
+  } catch (err) {
+    if (err instanceof NotFoundError) return null;
+    throw err;
   }
-  return (await refresh(tenantId, tokenId, 'ensure')).token;
 }
 
 /** POST /v1/tokens/{id}/refresh: refresh now, or say precisely why not. */

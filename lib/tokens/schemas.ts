@@ -74,6 +74,14 @@ export const tokenWithSecretsSchema = tokenSchema
   .extend({ access_token: z.string(), refresh_token: z.string().nullable() })
   .meta({ id: 'TokenWithSecrets' });
 
+export const refreshedTokenSchema = tokenSchema
+  .extend({ access_token: z.string().optional(), refresh_token: z.string().nullable().optional() })
+  .meta({
+    id: 'RefreshedToken',
+    description:
+      'The token after a refresh; `access_token` and `refresh_token` only for a key that may read secrets.',
+  });
+
 export const tokenList = listOf(tokenSchema).meta({ id: 'TokenList' });
 
 export type CreateTokenInput = z.infer<typeof createTokenBody>;

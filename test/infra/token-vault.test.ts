@@ -90,11 +90,12 @@ describe('functions', () => {
     expect(names).toEqual(functionDefs.map((d) => `token-vault-dev-${d.id}`).sort());
   });
 
-  it('gives routes 512 MB and 10 s (29 s if they call providers), and jobs their own timeout', () => {
+  it('gives routes 512 MB and 10 s (29 s if they call providers, or invoke a function that does), and jobs their own timeout', () => {
     for (const d of functionDefs) {
       const fn = dev.resources[fnLogicalId(dev, d.id)]?.Properties;
       expect(fn.MemorySize).toBe(512);
-      expect(fn.Timeout).toBe(d.job ? d.job.timeoutSeconds : d.access.outbound ? 29 : 10);
+      const waitsOnProvider = d.access.outbound || (d.access.invoke?.length ?? 0) > 0;
+      expect(fn.Timeout).toBe(d.job ? d.job.timeoutSeconds : waitsOnProvider ? 29 : 10);
     }
   });
 
@@ -114,6 +115,7 @@ describe('functions', () => {
       });
       expect('REGISTRATION_SECRET_ARN' in env).toBe(d.id === 'Register');
       expect('WEBHOOK_QUEUE_URL' in env).toBe(d.access.queue === true || d.job?.trigger === 'queue');
+      expect('INVOKE_FUNCTIONS' in env).toBe((d.access.invoke?.length ?? 0) > 0);
     }
   });
 
@@ -218,19 +220,53 @@ describe('least privilege, derived from the route table', () => {
     expect(sqsActions.includes('sqs:SendMessage')).toBe(access.queue === true);
     const secretActions = statements.flatMap((s) => s.Action).filter((a) => a.startsWith('secretsmanager:'));
     expect(secretActions).toEqual(id === 'Register' ? ['secretsmanager:GetSecretValue'] : []);
+
+    // Invoking other functions: exactly the ones declared, by ARN
+    const invoke = statements.filter((s) => s.Action.some((a) => a.startsWith('lambda:')));
+    const declared = access.invoke ?? [];
+    if (declared.length === 0) expect(invoke).toEqual([]);
+    else {
+      expect(invoke).toHaveLength(1);
+      expect(invoke[0]?.Action).toEqual(['lambda:InvokeFunction']);
+      expect(invoke[0]?.Resource).toHaveLength(declared.length);
+      for (const [i, target] of declared.entries())
+        expect(refersTo(invoke[0]?.Resource[i], fnLogicalId(dev, target))).toBe(true);
+    }
   });
 
-  it('spot checks: GetToken reads and decrypts, only Register and RotateDataKey generate, Health touches nothing', () => {
+  it('spot checks: GetToken reads, decrypts and invokes RefreshOnDemand; ListProviders reads keys only; only Register and RotateDataKey generate; Health touches nothing', () => {
     const actions = (id: string) => new Set(roleStatements(dev, id).flatMap((s) => s.Action));
     const getToken = actions('GetToken');
     expect([...getToken]).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']),
     );
-    // GET /v1/tokens/{id} refreshes a token about to expire, so it writes iff the route table says so.
-    expect(getToken.has('dynamodb:PutItem')).toBe(
-      routeList.find((r) => r.id === 'GetToken')?.access.table === 'write',
+    // The read function deletes and puts nothing; its only write is an API key's last_used_at. A
+    // refresh it finds due runs in RefreshOnDemand, the one function it may invoke.
+    for (const a of [
+      'dynamodb:PutItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:ConditionCheckItem',
+      'sqs:SendMessage',
+    ])
+      expect(getToken.has(a)).toBe(false);
+    const getTokenUpdates = roleStatements(dev, 'GetToken').filter((s) =>
+      s.Action.includes('dynamodb:UpdateItem'),
     );
+    expect(getTokenUpdates).toHaveLength(1);
+    expect(getTokenUpdates[0]?.Condition?.['ForAllValues:StringLike']).toEqual({
+      'dynamodb:LeadingKeys': ['APIKEY#*'],
+    });
+    expect(getToken.has('lambda:InvokeFunction')).toBe(true);
     expect(getToken.has('kms:GenerateDataKey')).toBe(false);
+    const refresher = actions('RefreshOnDemand');
+    expect([...refresher]).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'kms:Decrypt']));
+    expect(routeList.some((r) => r.id === 'RefreshOnDemand')).toBe(false);
+    // The provider catalog is code: ListProviders may read API-key records and nothing else.
+    const providers = roleStatements(dev, 'ListProviders').filter((s) =>
+      s.Action.some((a) => a.startsWith('dynamodb:')),
+    );
+    for (const s of providers)
+      expect(s.Condition?.['ForAllValues:StringLike']).toEqual({ 'dynamodb:LeadingKeys': ['APIKEY#*'] });
     const readOnly = functionDefs.filter((d) => d.access.table === 'read');
     expect(readOnly.length).toBeGreaterThan(0);
     for (const d of readOnly) expect(actions(d.id).has('dynamodb:PutItem')).toBe(false);
