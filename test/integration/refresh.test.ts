@@ -336,6 +336,32 @@ describe('refresh', () => {
     expect(idp.tokenRequests.refresh_token).toBe(2);
   });
 
+  it('POST /refresh returns the secrets only to a key that may read them', async () => {
+    // Prepare
+    const { key } = await tenantWithApp();
+    const seeded = await seedToken(key, { expires_in: 3600 });
+    const makeKey = async (scopes: string[]) =>
+      (await api.call('POST', '/v1/api-keys', { key, body: { name: scopes.join('+'), scopes } })).body
+        .api_key as string;
+    const writeOnly = await makeKey(['tokens:write']);
+    const readWrite = await makeKey(['tokens:read', 'tokens:write']);
+
+    // Act
+    const blind = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key: writeOnly });
+    const seeing = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key: readWrite });
+
+    // Assess
+    expect(blind.status).toBe(200);
+    expect(blind.body).toMatchObject({ id: seeded.id, status: 'active', has_refresh_token: true });
+    expect(blind.body).not.toHaveProperty('access_token');
+    expect(blind.body).not.toHaveProperty('refresh_token');
+    expect(blind.text).not.toContain(seeded.access_token);
+    expect(seeing.status).toBe(200);
+    expect(seeing.body.access_token).toEqual(expect.any(String));
+    expect(seeing.body.refresh_token).toEqual(expect.any(String));
+    expect(idp.tokenRequests.refresh_token).toBe(2); // both refreshed: only the answer differs
+  });
+
   it('invalid_grant marks the token needs_reauth and stops calling the provider', async () => {
     const { tenantId, key } = await tenantWithApp();
     const seeded = await seedToken(key);
