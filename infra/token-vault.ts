@@ -21,6 +21,10 @@ import { tableDefinition } from '../lib/store/keys.js';
 import { dekCondition, KMS_ACTIONS } from './access.js';
 import { type VaultEnvironment, VaultFunction } from './vault-function.js';
 
+/** Powertools' service name (the `service` dimension of every custom metric) and metrics namespace. */
+const SERVICE_NAME = 'token-vault';
+const METRICS_NAMESPACE = 'TokenVault';
+
 /** API Gateway stage throttling, for the whole API (every route). */
 export interface ThrottlingProps {
   /** Steady-state requests per second. @default 100 */
@@ -287,8 +291,8 @@ export class TokenVault extends Construct {
       CORS_ORIGINS: settings.corsOrigins.join(','),
       REFRESH_INTERVAL_SECONDS: String(settings.refreshInterval.toSeconds()),
       ...(props.publicUrl ? { PUBLIC_URL: props.publicUrl } : {}),
-      POWERTOOLS_SERVICE_NAME: 'token-vault',
-      POWERTOOLS_METRICS_NAMESPACE: 'TokenVault',
+      POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
     const accessTargets = {
       tableArn: this.table.tableArn,
@@ -540,6 +544,25 @@ export class TokenVault extends Construct {
         threshold: 0,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      },
+    );
+    // Events that could not be fanned out after a few attempts (lib/webhooks/dispatch.ts): parked,
+    // not delivered, and worth a look (the event item keeps the reason).
+    alarm(
+      'WebhookEventsParkedAlarm',
+      new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: 'WebhookEventsParked',
+        dimensionsMap: { service: SERVICE_NAME },
+        period: ALARM_PERIOD,
+        statistic: 'Sum',
+      }),
+      {
+        alarmDescription: `Token vault (${stage}): webhook events could not be fanned out and were parked`,
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       },
     );
 

@@ -29,6 +29,29 @@ export function failedConditions(err: unknown): number[] | null {
   return failed.length > 0 ? failed : null;
 }
 
+/** A transaction cancelled because another one touched the same item at the same time. */
+export function isTransactionConflict(err: unknown): boolean {
+  if ((err as Error)?.name !== 'TransactionCanceledException') return false;
+  return ((err as TransactionCanceledException).CancellationReasons ?? []).some(
+    (r) => r.Code === 'TransactionConflict',
+  );
+}
+
+/**
+ * Runs a transaction, retrying (a few times, with jitter) when it collides with a concurrent one on
+ * a shared item such as a counter; the SDK does not retry those.
+ */
+export async function withConflictRetry<T>(run: () => Promise<T>, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (i >= attempts || !isTransactionConflict(err)) throw err;
+      await new Promise((r) => setTimeout(r, 10 * 2 ** i * (0.5 + Math.random())));
+    }
+  }
+}
+
 /** An ISO timestamp `seconds` from now, as epoch seconds for the TTL attribute. */
 export const ttlIn = (seconds: number, from = Date.now()) => Math.floor(from / 1000) + seconds;
 

@@ -85,6 +85,8 @@ export const keys = {
     SK: `WEBHOOK#${webhookId}`,
   }),
   webhooksOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'WEBHOOK#' }),
+  /** A tenant's count of something capped (`webhooks`), kept in the same transaction as each create and delete. */
+  counter: (tenantId: string, name: string) => ({ PK: `TENANT#${tenantId}`, SK: `COUNT#${name}` }),
   /** A delivery (or notice) in an endpoint's log; delivery ids are time-ordered, so the log sorts by time. */
   delivery: (tenantId: string, webhookId: string, deliveryId: string) => ({
     PK: `TENANT#${tenantId}`,

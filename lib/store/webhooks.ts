@@ -9,7 +9,7 @@ import { ddb, tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { deleteExisting, failedConditions, isConditionFailure, queryPrefix, ttlIn } from './db.js';
+import { failedConditions, isConditionFailure, queryPrefix, ttlIn, withConflictRetry } from './db.js';
 import { INDEXES, keys, REFRESH_SHARDS, TTL_ATTRIBUTE } from './keys.js';
 
 // Webhook endpoints and their delivery logs, under the tenant's partition. Deliveries awaiting an
@@ -150,14 +150,63 @@ export function deliveryFromItem(item: Record<string, unknown>): DeliveryRecord 
 
 // --- Endpoints ---------------------------------------------------------------------------------
 
-export async function putWebhook(w: WebhookRecord): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: webhookItem(w),
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
-  );
+const webhookCounter = (tenantId: string) => keys.counter(tenantId, 'webhooks');
+
+/**
+ * Puts a new endpoint and counts it, in one transaction that fails (false) if the tenant already
+ * has `max`: the cap holds under concurrent creates.
+ */
+export async function putWebhook(w: WebhookRecord, max: number): Promise<boolean> {
+  await ensureWebhookCounter(w.tenant_id);
+  try {
+    await withConflictRetry(() =>
+      ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: tableName,
+                Item: webhookItem(w),
+                ConditionExpression: 'attribute_not_exists(PK)',
+              },
+            },
+            {
+              Update: {
+                TableName: tableName,
+                Key: webhookCounter(w.tenant_id),
+                UpdateExpression: 'SET n = n + :one',
+                ConditionExpression: 'n < :max',
+                ExpressionAttributeValues: { ':one': 1, ':max': max },
+              },
+            },
+          ],
+        }),
+      ),
+    );
+    return true;
+  } catch (err) {
+    if (failedConditions(err)?.includes(1)) return false;
+    throw err;
+  }
+}
+
+/** Starts a tenant's endpoint count from its endpoints, once (tenants from before the counter). */
+async function ensureWebhookCounter(tenantId: string): Promise<void> {
+  const key = webhookCounter(tenantId);
+  const out = await ddb.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  if (out.Item) return;
+  const n = (await allWebhooks(tenantId)).length;
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...key, type: 'counter', n },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err; // a concurrent create started it
+  }
 }
 
 export async function getWebhook(tenantId: string, id: string, consistent = false) {
@@ -191,8 +240,37 @@ export async function replaceWebhook(w: WebhookRecord, expectedVersion: number):
   }
 }
 
+/** Deletes an endpoint and uncounts it, in one transaction. */
 export async function deleteWebhook(tenantId: string, id: string): Promise<void> {
-  await deleteExisting(keys.webhook(tenantId, id), 'Webhook');
+  await ensureWebhookCounter(tenantId);
+  try {
+    await withConflictRetry(() =>
+      ddb.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Delete: {
+                TableName: tableName,
+                Key: keys.webhook(tenantId, id),
+                ConditionExpression: 'attribute_exists(PK)',
+              },
+            },
+            {
+              Update: {
+                TableName: tableName,
+                Key: webhookCounter(tenantId),
+                UpdateExpression: 'SET n = n - :one',
+                ExpressionAttributeValues: { ':one': 1 },
+              },
+            },
+          ],
+        }),
+      ),
+    );
+  } catch (err) {
+    if (failedConditions(err)?.includes(0)) throw new NotFoundError('Webhook not found.');
+    throw err;
+  }
 }
 
 export function listWebhooks(tenantId: string, limit: number, cursor?: string) {
@@ -528,8 +606,20 @@ export async function dueDeliveries(shard: number, before: string, limit: number
   }));
 }
 
+/** A pending event as the sweeper reads it: its key always, the event if the item holds one. */
+export interface PendingEvent {
+  key: { PK: string; SK: string };
+  event: unknown;
+}
+
+/** A committed event, as the pending item that holds it. */
+export const pendingOf = (e: VaultEventRecord): PendingEvent => ({
+  key: keys.event(e.tenant_id, e.id),
+  event: e,
+});
+
 /** Events committed before `before` and not yet fanned out, oldest first. */
-export async function pendingEvents(shard: number, before: string, limit: number) {
+export async function pendingEvents(shard: number, before: string, limit: number): Promise<PendingEvent[]> {
   const out = await ddb.send(
     new QueryCommand({
       TableName: tableName,
@@ -539,5 +629,56 @@ export async function pendingEvents(shard: number, before: string, limit: number
       Limit: limit,
     }),
   );
-  return (out.Items ?? []).map((item) => item.event as VaultEventRecord);
+  return (out.Items ?? []).map((item) => ({
+    key: { PK: item.PK as string, SK: item.SK as string },
+    event: item.event,
+  }));
+}
+
+/** Fan-out attempts an event gets before it is parked. */
+export const MAX_FANOUT_ATTEMPTS = 3;
+
+/**
+ * Records a failed fan-out. Before the last attempt the event moves to the back of its shard's
+ * line (due again after `retryAt`), so it cannot stay first and block the others; at the last it
+ * is parked: off the pending index for good, marked `fanout_status = failed`. Returns what
+ * happened; `gone` if it is no longer pending (fanned out or parked meanwhile).
+ */
+export async function recordFanOutFailure(
+  key: { PK: string; SK: string },
+  eventId: string,
+  reason: string,
+  retryAt: string,
+): Promise<'retry' | 'parked' | 'gone'> {
+  try {
+    const out = await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression:
+          'SET fanout_attempts = if_not_exists(fanout_attempts, :zero) + :one, fanout_error = :reason',
+        ConditionExpression: 'attribute_exists(GSI3PK)',
+        ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':reason': reason },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    const parked = ((out.Attributes?.fanout_attempts as number | undefined) ?? 0) >= MAX_FANOUT_ATTEMPTS;
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: parked
+          ? 'REMOVE GSI3PK, GSI3SK SET fanout_status = :failed, parked_at = :now'
+          : 'SET GSI3SK = :later',
+        ConditionExpression: 'attribute_exists(GSI3PK)',
+        ExpressionAttributeValues: parked
+          ? { ':failed': 'failed', ':now': new Date().toISOString() }
+          : { ':later': keys.eventPending(eventId, retryAt).GSI3SK },
+      }),
+    );
+    return parked ? 'parked' : 'retry';
+  } catch (err) {
+    if (isConditionFailure(err)) return 'gone';
+    throw err;
+  }
 }

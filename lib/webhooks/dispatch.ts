@@ -1,9 +1,11 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
 import { sqs } from '../aws.js';
 import { config } from '../config.js';
-import type { VaultEventRecord } from '../events/types.js';
-import { logger } from '../observability.js';
-import type { DeliveryRecord, DeliveryRef, WebhookRecord } from '../store/webhooks.js';
+import { EVENT_TYPES, type VaultEventRecord } from '../events/types.js';
+import { logger, metrics } from '../observability.js';
+import type { DeliveryRecord, DeliveryRef, PendingEvent, WebhookRecord } from '../store/webhooks.js';
 import * as store from '../store/webhooks.js';
 
 // Fan-out and hand-off. A committed event becomes one delivery per subscribed endpoint (written in
@@ -66,30 +68,79 @@ export function initialDueKey(now = Date.now()): string {
   return new Date(queueConfigured() ? now + QUEUED_RECHECK_MS : now).toISOString();
 }
 
-/** Fans committed events out to their endpoints; returns the deliveries it created. */
-export async function fanOut(events: VaultEventRecord[]): Promise<DeliveryRef[]> {
+const eventShape = z.object({
+  id: z.string().min(1),
+  tenant_id: z.string().min(1),
+  type: z.enum(EVENT_TYPES),
+  timestamp: z.iso.datetime(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+/**
+ * Fans events out to their endpoints, one event at a time: an event that cannot be fanned out
+ * (malformed, or too big for an item or a transaction) is recorded as a failed attempt, sent to
+ * the back of the line and, after a few attempts, parked; it never stops the others. Returns the
+ * deliveries created.
+ */
+export async function fanOut(events: (VaultEventRecord | PendingEvent)[]): Promise<DeliveryRef[]> {
   const refs: DeliveryRef[] = [];
   const endpointsOf = new Map<string, Promise<WebhookRecord[]>>();
-  for (const e of events) {
-    let endpoints = endpointsOf.get(e.tenant_id);
-    if (!endpoints) {
-      endpoints = store.allWebhooks(e.tenant_id);
-      endpointsOf.set(e.tenant_id, endpoints);
+  for (const item of events) {
+    const pending = 'key' in item ? item : store.pendingOf(item);
+    const parsed = eventShape.safeParse(pending.event);
+    try {
+      if (!parsed.success) throw new MalformedEventError();
+      refs.push(...(await fanOutOne(parsed.data as VaultEventRecord, endpointsOf)));
+    } catch (err) {
+      await fanOutFailed(pending, parsed.data?.id ?? pending.key.SK, err);
     }
-    const targets = subscribers(e, await endpoints);
-    const dueKeyAt = initialDueKey();
-    const deliveries = targets.map((w) => ({ record: newDelivery(e, w), dueKeyAt }));
-    const done = await store.fanOutEvent(e.tenant_id, e.id, deliveries);
-    if (!done) continue; // another worker fanned it out first
-    refs.push(
-      ...deliveries.map(({ record }) => ({
-        tenant_id: record.tenant_id,
-        webhook_id: record.webhook_id,
-        delivery_id: record.id,
-      })),
-    );
   }
   return refs;
+}
+
+class MalformedEventError extends Error {
+  override name = 'MalformedEventError';
+}
+
+async function fanOutOne(
+  e: VaultEventRecord,
+  endpointsOf: Map<string, Promise<WebhookRecord[]>>,
+): Promise<DeliveryRef[]> {
+  let endpoints = endpointsOf.get(e.tenant_id);
+  if (!endpoints) {
+    endpoints = store.allWebhooks(e.tenant_id);
+    endpointsOf.set(e.tenant_id, endpoints);
+  }
+  const targets = subscribers(e, await endpoints);
+  const dueKeyAt = initialDueKey();
+  const deliveries = targets.map((w) => ({ record: newDelivery(e, w), dueKeyAt }));
+  const done = await store.fanOutEvent(e.tenant_id, e.id, deliveries);
+  if (!done) return []; // another worker fanned it out first
+  return deliveries.map(({ record }) => ({
+    tenant_id: record.tenant_id,
+    webhook_id: record.webhook_id,
+    delivery_id: record.id,
+  }));
+}
+
+async function fanOutFailed(pending: PendingEvent, eventId: string, err: unknown): Promise<void> {
+  // The error's kind and a bounded message (DynamoDB's validation messages name limits, not values).
+  const reason = `${(err as Error)?.name ?? 'Error'}: ${String((err as Error)?.message ?? '').slice(0, 200)}`;
+  try {
+    const outcome = await store.recordFanOutFailure(pending.key, eventId, reason, new Date().toISOString());
+    if (outcome === 'parked') {
+      metrics.addMetric('WebhookEventsParked', MetricUnit.Count, 1);
+      logger.error('Webhook event parked: it could not be fanned out', { event_key: pending.key.SK, reason });
+    } else if (outcome === 'retry') {
+      logger.warn('Webhook fan-out failed; the event goes to the back of the line', {
+        event_key: pending.key.SK,
+        reason,
+      });
+    }
+  } catch (recordErr) {
+    // Still pending as it was: the sweeper retries it. Nothing else waits on it.
+    logger.error('Could not record a failed fan-out', { error: (recordErr as Error).name });
+  }
 }
 
 /** Sends one message per delivery (optionally delayed); resolves to the refs that were sent. */

@@ -66,9 +66,6 @@ export function toDeliveryView(d: DeliveryRecord): DeliveryView {
 
 export async function createWebhook(tenantId: string, input: CreateWebhookInput) {
   await validateWebhookUrl(input.url, config.VAULT_MODE);
-  const existing = await store.allWebhooks(tenantId);
-  if (existing.length >= MAX_WEBHOOKS_PER_TENANT)
-    throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
   const at = new Date().toISOString();
   const secret = newSecret();
   const w: WebhookRecord = {
@@ -90,7 +87,8 @@ export async function createWebhook(tenantId: string, input: CreateWebhookInput)
     version: 1,
   };
   w.secret_enc = await sealSecret(w, secret);
-  await store.putWebhook(w);
+  if (!(await store.putWebhook(w, MAX_WEBHOOKS_PER_TENANT)))
+    throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
   return { webhook: w, secret };
 }
 

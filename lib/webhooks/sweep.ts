@@ -33,6 +33,7 @@ export async function sweep(deadline = Date.now() + 50_000): Promise<SweepStats>
       if (events.length === 0) break;
       stats.events += events.length;
       await handOff(await fanOut(events));
+      // A failed event moved to the back of the line; a full page means there may be more.
       if (events.length < PAGE) break;
     }
   }
@@ -43,14 +44,15 @@ export async function sweep(deadline = Date.now() + 50_000): Promise<SweepStats>
       // Claim each due delivery by moving its due key forward, then queue it.
       while (Date.now() < deadline) {
         const due = await store.dueDeliveries(shard, before, PAGE);
-        const claimed = await Promise.all(
+        // One delivery at a time: a claim that fails leaves that delivery due, not the page.
+        const claimed = await Promise.allSettled(
           due.map(async (d) =>
             (await store.moveDueKey(d.ref, d.dueKey, new Date(now + QUEUED_RECHECK_MS).toISOString()))
               ? d.ref
               : null,
           ),
         );
-        const refs = claimed.filter((r) => r !== null);
+        const refs = claimed.flatMap((r) => (r.status === 'fulfilled' && r.value ? [r.value] : []));
         stats.queued += (await sendToQueue(refs)).length;
         if (due.length < PAGE || refs.length === 0) break;
       }

@@ -513,7 +513,7 @@ describe('webhook queue, jobs, alarms', () => {
     expect(dev.ofType('AWS::Lambda::EventSourceMapping')).toHaveLength(queueJobs.length);
   });
 
-  it('alarms to a TLS-only topic on function errors and throttles, API 5xx rate and p99 latency, dead letters', () => {
+  it('alarms to a TLS-only topic on function errors and throttles, API 5xx rate and p99 latency, dead letters, parked events', () => {
     const [topicId, topic] = dev.ofType('AWS::SNS::Topic')[0] as [string, Json];
     expect(topic).toBeDefined();
     expect(JSON.stringify(dev.ofType('AWS::SNS::TopicPolicy'))).toContain('"aws:SecureTransport":"false"');
@@ -560,6 +560,14 @@ describe('webhook queue, jobs, alarms', () => {
       (a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && refersTo(a.Dimensions, dlqId),
     );
     expect(dlqAlarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    // Parked webhook events: the metric lib/webhooks/dispatch.ts counts, with Powertools' service dimension
+    expect(alarms.find((a) => a.MetricName === 'WebhookEventsParked')).toMatchObject({
+      Namespace: 'TokenVault',
+      Dimensions: [{ Name: 'service', Value: 'token-vault' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
     expect(dev.ofType('AWS::CloudWatch::Dashboard')).toHaveLength(1);
   });
 
