@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { dataKeys } from '../crypto/index.js';
-import { BadRequestError, ValidationError } from '../errors.js';
+import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
 import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
 import type { CreateSessionInput } from '../providers/schemas.js';
@@ -212,18 +212,26 @@ export async function confirmConnection(
     dataKeys.decrypt(pendingRef(p, 'access_token'), p.access_token_enc),
     p.refresh_token_enc ? dataKeys.decrypt(pendingRef(p, 'refresh_token'), p.refresh_token_enc) : undefined,
   ]);
-  return saveConnectedToken(
-    tenantId,
-    {
-      provider: p.provider,
-      key: p.key,
-      access_token: access,
-      refresh_token: refresh,
-      expires_at: p.token_expires_at ?? undefined,
-      token_type: p.token_type,
-      scopes: p.scopes,
-      url_params: p.url_params,
-    },
-    { item: consumePendingConnection(p, now), failed: invalidCode },
-  );
+  try {
+    return await saveConnectedToken(
+      tenantId,
+      {
+        provider: p.provider,
+        key: p.key,
+        access_token: access,
+        refresh_token: refresh,
+        expires_at: p.token_expires_at ?? undefined,
+        token_type: p.token_type,
+        scopes: p.scopes,
+        url_params: p.url_params,
+      },
+      { item: consumePendingConnection(p, now), failed: invalidCode },
+    );
+  } catch (err) {
+    // DynamoDB may cancel the loser of two concurrent exchanges as a transaction conflict rather
+    // than a failed condition; if the code is gone, a concurrent exchange used it. If it is still
+    // there, nothing was stored and the app may retry.
+    if (!(err instanceof HttpError) && !(await getPendingConnection(tenantId, codeHash))) throw invalidCode();
+    throw err;
+  }
 }
