@@ -103,7 +103,12 @@ export const exchangeConnectBody = z
         'The `connect_code` the callback added to your redirect_url. It works once, for ten minutes.',
       ),
   })
-  .meta({ id: 'ExchangeConnectCodeRequest' });
+  .meta({
+    id: 'ExchangeConnectCodeRequest',
+    description:
+      'Confirms a connection the app has tied to its own user. An unknown, used, expired or another ' +
+      "tenant's code gets the same 400 problem, and another tenant's attempt does not use the code up.",
+  });
 
 export const callbackQuery = z.object({
   state: z.string().min(1).max(512),

@@ -173,7 +173,7 @@ describe('a connection the app must confirm (the default)', () => {
     const unknown = await exchange(key, 'x'.repeat(43));
     expect(unknown.status).toBe(400);
     expect(unknown.body).toEqual(INVALID);
-  });
+  }, 45_000); // waits out a few sweeper periods on a shared machine
 
   it("refuses another tenant's exchange without using the code up", async () => {
     const owner = await tenantWithApp();
