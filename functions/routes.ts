@@ -343,7 +343,8 @@ export const routes = {
         schema: tokenSchema,
       },
     },
-    errors: [400, 401, 403, 413, 415, 422],
+    // 409: a concurrent connect or delete of the same (provider, key) kept winning; retrying works.
+    errors: [400, 401, 403, 409, 413, 415, 422],
   }),
 
   ...webhookRoutes,
