@@ -13,6 +13,7 @@ import {
   callbackQuery,
   createOAuthAppBody,
   createSessionBody,
+  exchangeConnectBody,
   oauthAppList,
   oauthAppSchema,
   providerList,
@@ -323,10 +324,36 @@ export const routes = {
     query: callbackQuery,
     responses: {
       302: {
-        description: 'Back to the redirect_url, with status=success&token_id=... or status=error&error=...',
+        description:
+          'Back to the redirect_url with provider, key and status=success&connect_code=... (or, for a session ' +
+          'with confirm: false, status=success&token_id=...), or status=error&error=...',
       },
     },
     errors: [400, 422],
+  }),
+  exchangeConnectCode: defineRoute({
+    id: 'ExchangeConnectCode',
+    method: 'POST',
+    path: '/v1/connect/exchange',
+    entry: 'functions/connect/exchange.ts',
+    summary: 'Confirm a connection: exchange the one-time connect_code for the stored token',
+    tag: 'connect',
+    scope: 'tokens:write',
+    // Opens the sealed pending tokens and seals them as the token; commits connection.created.
+    access: tokenWrite,
+    body: exchangeConnectBody,
+    responses: {
+      200: {
+        description:
+          'Confirmed: the token is stored under (provider, key), creating or replacing the one there, and ' +
+          'connection.created fires. Metadata only; read the secrets with GET /v1/tokens/{id} (tokens:read). ' +
+          'Call this only after checking that the browser that brought the code back belongs to the user you ' +
+          "started the session for. An unknown, used, expired or another tenant's code is a 400.",
+        schema: tokenSchema,
+      },
+    },
+    // 409: a concurrent connect or delete of the same (provider, key) kept winning; retrying works.
+    errors: [400, 401, 403, 409, 413, 415, 422],
   }),
 
   ...webhookRoutes,

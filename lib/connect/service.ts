@@ -1,20 +1,34 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { dataKeys } from '../crypto/index.js';
-import { BadRequestError, ValidationError } from '../errors.js';
+import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
 import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
 import type { CreateSessionInput } from '../providers/schemas.js';
-import { type ConnectSession, putSession, takeSession } from '../store/connect-sessions.js';
+import {
+  type ConnectSession,
+  consumePendingConnection,
+  discardPendingConnection,
+  getPendingConnection,
+  type PendingConnection,
+  putPendingConnection,
+  putSession,
+  takeSession,
+} from '../store/connect-sessions.js';
 import { getOAuthApp } from '../store/oauth-apps.js';
-import { saveConnectedToken } from '../tokens/service.js';
+import type { TokenRecord } from '../store/tokens.js';
+import { type ConnectedToken, expiryFrom, saveConnectedToken } from '../tokens/service.js';
 
 // The authorization-code flow: a session (state, PKCE verifier, where to return) lives ten
-// minutes; the callback consumes it once, exchanges the code and stores the token.
+// minutes; the callback consumes it once and exchanges the code. By default the provider's
+// tokens then wait, sealed, until the app confirms with the one-time connect code (so a forwarded
+// authorization link cannot attach a stranger's account: RFC 6749 §10.12); with `confirm: false`
+// the callback stores the token at once.
 
 const SESSION_SECONDS = 600;
 
-const hashState = (state: string) => createHash('sha256').update(state).digest('base64url');
+const sha256 = (s: string) => createHash('sha256').update(s).digest('base64url');
+const hashState = sha256;
 const verifierRef = (s: Pick<ConnectSession, 'tenant_id' | 'state_hash'>) => ({
   tenantId: s.tenant_id,
   record: `connect#${s.state_hash}`,
@@ -68,6 +82,7 @@ export async function createSession(tenantId: string, input: CreateSessionInput,
     url_params: urlParams,
     code_verifier_enc: null,
     expires_at: expiresAt,
+    confirm: input.confirm,
   };
   if (verifier) session.code_verifier_enc = await dataKeys.encrypt(verifierRef(session), verifier);
   await putSession(session, SESSION_SECONDS);
@@ -109,7 +124,7 @@ export async function completeCallback(callback: URL): Promise<string> {
       requestOptions(),
     );
     const result = await oauth.processAuthorizationCodeResponse(pc.as, pc.client, response);
-    const token = await saveConnectedToken(session.tenant_id, {
+    const connected: ConnectedToken = {
       provider: session.provider,
       key: session.key,
       access_token: result.access_token,
@@ -118,8 +133,15 @@ export async function completeCallback(callback: URL): Promise<string> {
       token_type: result.token_type,
       scopes: result.scope ? result.scope.split(/[ ,+]/).filter(Boolean) : session.scopes,
       url_params: session.url_params,
+    };
+    if (session.confirm === false) {
+      const token = await saveConnectedToken(session.tenant_id, connected);
+      return backTo(session, { status: 'success', token_id: token.id });
+    }
+    return backTo(session, {
+      status: 'success',
+      connect_code: await holdForConfirmation(session, connected),
     });
-    return backTo(session, { status: 'success', token_id: token.id });
   } catch (err) {
     const failure = err instanceof oauth.AuthorizationResponseError ? { code: err.error } : classify(err);
     // The code and the error's own message, never the error object (it can carry the provider's response).
@@ -130,5 +152,86 @@ export async function completeCallback(callback: URL): Promise<string> {
       error: `${(err as Error).name}: ${(err as Error).message}`,
     });
     return backTo(session, { status: 'error', error: failure.code });
+  }
+}
+
+// Pending connections: sealed like tokens, bound to the record by the hash of the connect code.
+const pendingRef = (
+  p: Pick<PendingConnection, 'tenant_id' | 'code_hash'>,
+  field: 'access_token' | 'refresh_token',
+) => ({
+  tenantId: p.tenant_id,
+  record: `connection#${p.code_hash}`,
+  field,
+});
+
+/** Parks the provider's tokens, sealed, until the app confirms; returns the one-time connect code. */
+async function holdForConfirmation(session: ConnectSession, c: ConnectedToken): Promise<string> {
+  const code = randomBytes(32).toString('base64url');
+  const p: PendingConnection = {
+    code_hash: sha256(code),
+    tenant_id: session.tenant_id,
+    provider: c.provider,
+    key: c.key,
+    access_token_enc: '',
+    refresh_token_enc: null,
+    token_expires_at: expiryFrom(c, Date.now()),
+    token_type: c.token_type,
+    scopes: c.scopes,
+    url_params: c.url_params,
+    expires_at: session.expires_at,
+  };
+  p.access_token_enc = await dataKeys.encrypt(pendingRef(p, 'access_token'), c.access_token);
+  if (c.refresh_token)
+    p.refresh_token_enc = await dataKeys.encrypt(pendingRef(p, 'refresh_token'), c.refresh_token);
+  await putPendingConnection(p);
+  return code;
+}
+
+/** One answer for every code that does not work, so a caller learns nothing about other tenants' codes. */
+const invalidCode = () => new BadRequestError('This connect code is unknown, expired or already used.');
+
+/**
+ * The app confirms a connection: uses the code up and stores the token under (provider, key), in
+ * one transaction, then `connection.created` fires. Only the tenant that created the session finds
+ * the code; an expired one is discarded.
+ */
+export async function confirmConnection(
+  tenantId: string,
+  connectCode: string,
+  now = new Date(),
+): Promise<TokenRecord> {
+  const codeHash = sha256(connectCode);
+  const p = await getPendingConnection(tenantId, codeHash);
+  if (!p) throw invalidCode();
+  if (Date.parse(p.expires_at) <= now.getTime()) {
+    await discardPendingConnection(tenantId, codeHash);
+    throw invalidCode();
+  }
+  const [access, refresh] = await Promise.all([
+    dataKeys.decrypt(pendingRef(p, 'access_token'), p.access_token_enc),
+    p.refresh_token_enc ? dataKeys.decrypt(pendingRef(p, 'refresh_token'), p.refresh_token_enc) : undefined,
+  ]);
+  try {
+    return await saveConnectedToken(
+      tenantId,
+      {
+        provider: p.provider,
+        key: p.key,
+        access_token: access,
+        refresh_token: refresh,
+        expires_at: p.token_expires_at ?? undefined,
+        token_type: p.token_type,
+        scopes: p.scopes,
+        url_params: p.url_params,
+      },
+      { item: consumePendingConnection(p, now), failed: invalidCode },
+    );
+  } catch (err) {
+    // DynamoDB may cancel the loser of two concurrent exchanges as a transaction conflict rather
+    // than a failed condition; if the code is gone, a concurrent exchange used it. If it is still
+    // there, nothing was stored and the app may retry.
+    if (!(err instanceof HttpError) && !(await getPendingConnection(tenantId, codeHash))) throw invalidCode();
+    throw err;
   }
 }

@@ -73,6 +73,16 @@ export const createSessionBody = z
       "Where to send the browser afterwards; must match one of the OAuth app's redirect_urls.",
     ),
     url_params: urlParams.optional(),
+    confirm: z
+      .boolean()
+      .default(true)
+      .describe(
+        'true (default): the callback returns a one-time `connect_code` and the token exists only once your ' +
+          'backend exchanges it (POST /v1/connect/exchange), after checking that the browser that came back ' +
+          'belongs to the user who started the session. false: the token is stored at the callback and ' +
+          '`token_id` is returned; then a forwarded authorization link can attach someone else’s account ' +
+          'to this key (RFC 6749 §10.12).',
+      ),
   })
   .meta({ id: 'CreateConnectSessionRequest' });
 
@@ -82,6 +92,23 @@ export const sessionSchema = z
     expires_at: isoTime,
   })
   .meta({ id: 'ConnectSession' });
+
+export const exchangeConnectBody = z
+  .strictObject({
+    connect_code: z
+      .string()
+      .min(1)
+      .max(256)
+      .describe(
+        'The `connect_code` the callback added to your redirect_url. It works once, for ten minutes.',
+      ),
+  })
+  .meta({
+    id: 'ExchangeConnectCodeRequest',
+    description:
+      'Confirms a connection the app has tied to its own user. An unknown, used, expired or another ' +
+      "tenant's code gets the same 400 problem, and another tenant's attempt does not use the code up.",
+  });
 
 export const callbackQuery = z.object({
   state: z.string().min(1).max(512),
@@ -94,3 +121,4 @@ export const callbackQuery = z.object({
 export type CreateOAuthAppInput = z.infer<typeof createOAuthAppBody>;
 export type CustomProvider = z.infer<typeof customProviderSchema>;
 export type CreateSessionInput = z.infer<typeof createSessionBody>;
+export type ExchangeConnectInput = z.infer<typeof exchangeConnectBody>;

@@ -69,6 +69,11 @@ export const keys = {
   oauthAppsOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'OAUTHAPP#' }),
   /** Keyed by a hash of the state, so the table never holds a usable state value. */
   connectSession: (stateHash: string) => ({ PK: `CONNECT#${stateHash}`, SK: 'CONNECT' }),
+  /** A connection awaiting the app's confirmation, keyed by a hash of its one-time connect code. */
+  pendingConnection: (tenantId: string, codeHash: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `CONNECTION#${codeHash}`,
+  }),
   /** Refresh lease: at most one refresh of a token in flight, across every process. */
   refreshLease: (tenantId: string, tokenId: string) => ({ PK: `TENANT#${tenantId}`, SK: `LEASE#${tokenId}` }),
 

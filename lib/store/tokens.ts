@@ -1,4 +1,10 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { eventPut } from '../events/outbox.js';
@@ -87,8 +93,21 @@ const claimItem = (t: TokenRecord) => ({
   token_id: t.id,
 });
 
+/**
+ * A conditional write that must commit together with the token's, or neither does (e.g. using up a
+ * one-time connect code). If its condition fails, `failed()` is thrown.
+ */
+export interface Companion {
+  item: NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+  failed: () => Error;
+}
+
 /** Inserts a token and its (provider, key) claim in one transaction; a taken claim is a 409. */
-export async function insertToken(t: TokenRecord, events: VaultEventRecord[] = []): Promise<void> {
+export async function insertToken(
+  t: TokenRecord,
+  events: VaultEventRecord[] = [],
+  companion?: Companion,
+): Promise<void> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -101,11 +120,13 @@ export async function insertToken(t: TokenRecord, events: VaultEventRecord[] = [
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
+          ...(companion ? [companion.item] : []),
           ...events.map(eventPut),
         ],
       }),
     );
   } catch (err) {
+    if (companion && failedConditions(err)?.includes(2)) throw companion.failed();
     if (failedConditions(err)?.includes(1)) {
       throw new ConflictError(`A token for provider '${t.provider}' and key '${t.key}' already exists.`);
     }
@@ -150,6 +171,7 @@ export async function replaceToken(
   t: TokenRecord,
   expectedVersion: number,
   events: VaultEventRecord[] = [],
+  companion?: Companion,
 ): Promise<void> {
   const put = {
     TableName: tableName,
@@ -157,10 +179,16 @@ export async function replaceToken(
     ConditionExpression: 'attribute_exists(PK) AND version = :v',
     ExpressionAttributeValues: { ':v': expectedVersion },
   };
+  const extra = companion ? [companion.item] : [];
   try {
-    if (events.length === 0) await ddb.send(new PutCommand(put));
-    else await ddb.send(new TransactWriteCommand({ TransactItems: [{ Put: put }, ...events.map(eventPut)] }));
+    if (events.length === 0 && !companion) await ddb.send(new PutCommand(put));
+    else {
+      await ddb.send(
+        new TransactWriteCommand({ TransactItems: [{ Put: put }, ...extra, ...events.map(eventPut)] }),
+      );
+    }
   } catch (err) {
+    if (companion && failedConditions(err)?.includes(1)) throw companion.failed();
     if (isConditionFailure(err) || failedConditions(err)) {
       const now = await getToken(t.tenant_id, t.id, true);
       if (!now) throw new NotFoundError('Token not found.');

@@ -4,7 +4,7 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { newId } from '../ids.js';
-import type { TokenRecord } from '../store/tokens.js';
+import type { Companion, TokenRecord } from '../store/tokens.js';
 import * as store from '../store/tokens.js';
 import type { CreateTokenInput, TokenView, TokenWithSecrets, UpdateTokenInput } from './schemas.js';
 
@@ -67,7 +67,11 @@ export async function withSecrets(t: TokenRecord): Promise<TokenWithSecrets> {
 export async function createToken(
   tenantId: string,
   input: CreateTokenInput,
-  extra: { url_params?: Record<string, string>; events?: (t: TokenRecord) => VaultEventRecord[] } = {},
+  extra: {
+    url_params?: Record<string, string>;
+    events?: (t: TokenRecord) => VaultEventRecord[];
+    companion?: Companion;
+  } = {},
 ): Promise<TokenRecord> {
   const now = Date.now();
   const at = new Date(now).toISOString();
@@ -96,7 +100,7 @@ export async function createToken(
   if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
   t.refresh_due_at = refreshDueAt(t);
   const events = [newEvent(tenantId, 'token.created', { token: toView(t) }), ...(extra.events?.(t) ?? [])];
-  await store.insertToken(t, events);
+  await store.insertToken(t, events, extra.companion);
   await dispatchSoon(events);
   return t;
 }
@@ -107,20 +111,33 @@ export interface ConnectedToken {
   access_token: string;
   refresh_token?: string;
   expires_in?: number;
+  /** Instead of expires_in, for a token obtained earlier (a connection confirmed later). */
+  expires_at?: string;
   token_type: string;
   scopes: string[];
   url_params: Record<string, string>;
 }
 
-/** Stores a token from the connect flow under (provider, key), creating it or replacing the old one. */
-export async function saveConnectedToken(tenantId: string, c: ConnectedToken): Promise<TokenRecord> {
+/**
+ * Stores a token from the connect flow under (provider, key), creating it or replacing the old one.
+ * A `companion` write (using up a connect code) commits with it or the token is not stored.
+ */
+export async function saveConnectedToken(
+  tenantId: string,
+  c: ConnectedToken,
+  companion?: Companion,
+): Promise<TokenRecord> {
   const connected = (t: TokenRecord) => [newEvent(tenantId, 'connection.created', { token: toView(t) })];
   for (let attempt = 0; ; attempt++) {
     const existing = await store.findTokenId(tenantId, c.provider, c.key);
     try {
       if (!existing) {
         const { url_params, ...input } = c;
-        return await createToken(tenantId, { ...input, metadata: {} }, { url_params, events: connected });
+        return await createToken(
+          tenantId,
+          { ...input, metadata: {} },
+          { url_params, events: connected, companion },
+        );
       }
       return await modifyToken(
         tenantId,
@@ -140,6 +157,7 @@ export async function saveConnectedToken(tenantId: string, c: ConnectedToken): P
           return t;
         },
         (t) => [newEvent(tenantId, 'token.updated', { token: toView(t) }), ...connected(t)],
+        companion,
       );
     } catch (err) {
       // Lost a race with another connect or a delete of the same (provider, key): look again.
@@ -157,6 +175,7 @@ export async function modifyToken(
   id: string,
   change: (t: TokenRecord) => Promise<TokenRecord> | TokenRecord,
   events: (t: TokenRecord) => VaultEventRecord[] = () => [],
+  companion?: Companion,
 ): Promise<TokenRecord> {
   for (let attempt = 0; ; attempt++) {
     const current = await store.mustGetToken(tenantId, id, true);
@@ -165,7 +184,7 @@ export async function modifyToken(
     next.updated_at = new Date().toISOString();
     const emitted = events(next);
     try {
-      await store.replaceToken(next, current.version, emitted);
+      await store.replaceToken(next, current.version, emitted, companion);
       await dispatchSoon(emitted);
       return next;
     } catch (err) {

@@ -159,7 +159,13 @@ describe('connect flow', () => {
     });
     expect(idp.tokenRequests.authorization_code).toBe(1);
 
-    const token = await api.call('GET', `/v1/tokens/${back.searchParams.get('token_id')}`, { key });
+    // the app confirms the connection (test/integration/connect-confirm.test.ts covers this step)
+    const confirmed = await api.call('POST', '/v1/connect/exchange', {
+      key,
+      body: { connect_code: back.searchParams.get('connect_code') },
+    });
+    expect(confirmed.status, confirmed.text).toBe(200);
+    const token = await api.call('GET', `/v1/tokens/${confirmed.body.id}`, { key });
     expect(token.status).toBe(200);
     expect(token.body).toMatchObject({
       provider: 'acme',
@@ -183,8 +189,12 @@ describe('connect flow', () => {
     const cb2 = await idp.authorize(again.body.authorization_url);
     const res2 = await api.call('GET', `${cb2.pathname}${cb2.search}`);
     const back2 = new URL(res2.headers.get('location') as string);
-    expect(back2.searchParams.get('token_id')).toBe(back.searchParams.get('token_id'));
-    const replaced = await api.call('GET', `/v1/tokens/${back2.searchParams.get('token_id')}`, { key });
+    const confirmed2 = await api.call('POST', '/v1/connect/exchange', {
+      key,
+      body: { connect_code: back2.searchParams.get('connect_code') },
+    });
+    expect(confirmed2.body.id).toBe(confirmed.body.id);
+    const replaced = await api.call('GET', `/v1/tokens/${confirmed2.body.id}`, { key });
     expect(replaced.body.access_token).not.toBe(token.body.access_token);
   });
 
