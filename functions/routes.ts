@@ -98,7 +98,11 @@ export const routes = {
     scope: null,
     access: { table: 'write', kms: ['generate'] },
     body: registerBody,
-    headers: { 'x-registration-secret': 'Operator secret, required when registration is closed.' },
+    secretHeader: {
+      name: 'x-registration-secret',
+      description: "The operator's secret; required when registration is closed.",
+      optional: true,
+    },
     responses: { 201: { description: 'Registered', schema: registerResponse } },
     errors: [400, 403, 409, 413, 415, 422],
   }),

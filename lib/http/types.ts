@@ -46,6 +46,12 @@ export interface RouteDef<
   responses: Record<number, ResponseSpec>;
   /** Error statuses this route can answer with, besides 500. */
   errors?: number[];
+  /**
+   * A shared secret in a header, checked by the route instead of an API key (the operator's
+   * registration secret); `optional` when the route also answers without it. Documented as a
+   * security scheme.
+   */
+  secretHeader?: { name: string; description: string; optional?: boolean };
   /** Request headers the route reads, documented in OpenAPI. */
   headers?: Record<string, string>;
   /** Relaxes the Content-Security-Policy, for the HTML docs page only. */
