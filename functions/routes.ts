@@ -104,7 +104,7 @@ export const routes = {
       optional: true,
     },
     responses: { 201: { description: 'Registered', schema: registerResponse } },
-    errors: [400, 403, 409, 413, 415, 422],
+    errors: [403, 409],
   }),
   rotateDataKey: defineRoute({
     id: 'RotateDataKey',
@@ -117,7 +117,7 @@ export const routes = {
     // Generates the new version; opens nothing, so no kms:Decrypt.
     access: { table: 'write', kms: ['generate'] },
     responses: { 200: { description: 'Rotated', schema: dataKeyRotationSchema } },
-    errors: [401, 403, 409],
+    errors: [409],
   }),
 
   createApiKey: defineRoute({
@@ -131,7 +131,6 @@ export const routes = {
     access: { table: 'write', kms: [] },
     body: createApiKeyBody,
     responses: { 201: { description: 'Created; the key is shown once', schema: createdApiKeySchema } },
-    errors: [400, 401, 403, 413, 415, 422],
   }),
   listApiKeys: defineRoute({
     id: 'ListApiKeys',
@@ -144,7 +143,6 @@ export const routes = {
     access: { table: 'read', kms: [] },
     query: z.strictObject(pageQuery),
     responses: { 200: { description: 'A page of keys', schema: apiKeyList } },
-    errors: [400, 401, 403, 422],
   }),
   revokeApiKey: defineRoute({
     id: 'RevokeApiKey',
@@ -157,7 +155,7 @@ export const routes = {
     access: { table: 'write', kms: [] },
     params: idParams,
     responses: { 204: { description: 'Revoked; it stops working within the auth cache time' } },
-    errors: [401, 403, 404, 409],
+    errors: [409],
   }),
 
   createToken: defineRoute({
@@ -171,7 +169,7 @@ export const routes = {
     access: tokenWrite,
     body: createTokenBody,
     responses: { 201: { description: 'Stored', schema: tokenSchema } },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   listTokens: defineRoute({
     id: 'ListTokens',
@@ -184,7 +182,6 @@ export const routes = {
     access: read,
     query: listTokensQuery,
     responses: { 200: { description: 'A page of tokens', schema: tokenList } },
-    errors: [400, 401, 403, 422],
   }),
   getToken: defineRoute({
     id: 'GetToken',
@@ -198,7 +195,6 @@ export const routes = {
     access: oauthCall,
     params: idParams,
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
-    errors: [401, 403, 404],
   }),
   updateToken: defineRoute({
     id: 'UpdateToken',
@@ -212,7 +208,7 @@ export const routes = {
     params: idParams,
     body: updateTokenBody,
     responses: { 200: { description: 'Updated', schema: tokenSchema } },
-    errors: [400, 401, 403, 404, 409, 413, 415, 422],
+    errors: [409],
   }),
   deleteToken: defineRoute({
     id: 'DeleteToken',
@@ -225,7 +221,6 @@ export const routes = {
     access: tokenWrite,
     params: idParams,
     responses: { 204: { description: 'Deleted' } },
-    errors: [401, 403, 404],
   }),
   refreshToken: defineRoute({
     id: 'RefreshToken',
@@ -238,7 +233,7 @@ export const routes = {
     access: oauthCall,
     params: idParams,
     responses: { 200: { description: 'The refreshed token, decrypted', schema: tokenWithSecretsSchema } },
-    errors: [401, 403, 404, 409, 502, 503],
+    errors: [409, 502, 503],
   }),
 
   listProviders: defineRoute({
@@ -251,7 +246,6 @@ export const routes = {
     scope: 'tokens:read',
     access: { table: 'read', kms: [] },
     responses: { 200: { description: 'Every provider', schema: providerList } },
-    errors: [401, 403],
   }),
   createOAuthApp: defineRoute({
     id: 'CreateOAuthApp',
@@ -264,7 +258,7 @@ export const routes = {
     access: write,
     body: createOAuthAppBody,
     responses: { 201: { description: 'Registered (the secret is never returned)', schema: oauthAppSchema } },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   listOAuthApps: defineRoute({
     id: 'ListOAuthApps',
@@ -277,7 +271,6 @@ export const routes = {
     access: { table: 'read', kms: [] },
     query: z.strictObject(pageQuery),
     responses: { 200: { description: 'A page of apps', schema: oauthAppList } },
-    errors: [400, 401, 403, 422],
   }),
   deleteOAuthApp: defineRoute({
     id: 'DeleteOAuthApp',
@@ -290,7 +283,6 @@ export const routes = {
     access: { table: 'write', kms: [] },
     params: providerParams,
     responses: { 204: { description: 'Deleted' } },
-    errors: [401, 403, 404],
   }),
 
   createConnectSession: defineRoute({
@@ -304,7 +296,7 @@ export const routes = {
     access: write,
     body: createSessionBody,
     responses: { 201: { description: 'Session created (valid ten minutes)', schema: sessionSchema } },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   connectCallback: defineRoute({
     id: 'ConnectCallback',
@@ -321,7 +313,7 @@ export const routes = {
         description: 'Back to the redirect_url, with status=success&token_id=... or status=error&error=...',
       },
     },
-    errors: [400, 422],
+    errors: [400],
   }),
 
   ...webhookRoutes,

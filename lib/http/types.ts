@@ -44,7 +44,10 @@ export interface RouteDef<
   params?: P;
   /** Success responses by status. Error responses (problem+json) are added from `errors`. */
   responses: Record<number, ResponseSpec>;
-  /** Error statuses this route can answer with, besides 500. */
+  /**
+   * Error statuses only the route knows (409, 502, 503, ...). The rest (401/403 for a scope, 400/413/415/422
+   * for a body, 404 for a path id, 429, 500) are derived from the definition: see errorStatuses().
+   */
   errors?: number[];
   /**
    * A shared secret in a header, checked by the route instead of an API key (the operator's
