@@ -9,14 +9,14 @@ const secret = z.string().min(1).max(16_384);
 const TEN_YEARS = 10 * 365 * 86_400;
 const expiresIn = int32(z.number().int().positive().max(TEN_YEARS)).describe('Seconds from now.');
 
-// Metadata is JSON bounded in depth (three levels), entries and string length, so a body can
+// Metadata is JSON bounded in depth (three levels below the top), entries and string length, so a body can
 // neither nest deep enough to hurt a parser nor hold one huge value.
 const metaKey = z.string().max(128);
 const metaScalar = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
 const metaLevel = (inner: z.ZodType) =>
   z.union([metaScalar, z.array(inner).max(50), boundedRecord(metaKey, inner, 50)]);
-const metadata = boundedRecord(metaKey, metaLevel(metaLevel(metaScalar)), 50).describe(
-  'Free-form JSON object for your own bookkeeping (not secret, not encrypted): up to 50 keys of 128 characters, values nested up to three levels, strings up to 1024 characters.',
+const metadata = boundedRecord(metaKey, metaLevel(metaLevel(metaLevel(metaScalar))), 50).describe(
+  'Free-form JSON object for your own bookkeeping (not secret, not encrypted): up to 50 keys of 128 characters, values objects or arrays nested up to three deep (50 entries each), strings up to 1024 characters.',
 );
 
 export const tokenStatus = z.enum(['active', 'needs_reauth', 'refresh_failed']);
