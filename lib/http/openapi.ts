@@ -12,6 +12,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing, malformed, unknown or revoked API key',
   403: 'The API key lacks the scope, or registration is closed',
   404: 'Not found (or another tenant’s)',
+  405: 'Method not allowed',
   409: 'Conflict',
   413: 'Body over 64 KiB',
   415: 'Body is not application/json',
@@ -120,7 +121,9 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     addParams('path', r.params);
     addParams('query', r.query);
     for (const [name, description] of Object.entries(r.headers ?? {})) {
-      parameters.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
+      // API Gateway caps the request line and headers at 10 KiB together.
+      const schema = { type: 'string', maxLength: 8192 };
+      parameters.push({ name, in: 'header', required: false, description, schema });
     }
 
     const responses: Record<string, Json> = {};
