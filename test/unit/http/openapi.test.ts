@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -169,7 +170,9 @@ describe('Spectral lint (spectral:oas + OWASP API security)', () => {
     const file = join(dir, `doc-${Math.random().toString(36).slice(2)}.json`);
     await writeFile(file, JSON.stringify(document));
     const args = ['lint', file, '-r', '.spectral.yaml', '-f', 'json', '--quiet', '--fail-severity', 'error'];
-    const out = await run('node_modules/.bin/spectral', args, { maxBuffer: 64 * 1024 * 1024 }).catch(
+    const cwd = fileURLToPath(new URL('../../../', import.meta.url));
+    const bin = join(cwd, 'node_modules/.bin/spectral');
+    const out = await run(bin, args, { cwd, maxBuffer: 64 * 1024 * 1024 }).catch(
       (e: { stdout?: string; stderr?: string }) => {
         if (!e.stdout?.trim().startsWith('[')) throw new Error(`spectral failed: ${e.stderr}`);
         return { stdout: e.stdout };
