@@ -101,9 +101,13 @@ export const routes = {
     scope: null,
     access: { table: 'write', kms: ['generate'] },
     body: registerBody,
-    headers: { 'x-registration-secret': 'Operator secret, required when registration is closed.' },
+    secretHeader: {
+      name: 'x-registration-secret',
+      description: "The operator's secret; required when registration is closed.",
+      optional: true,
+    },
     responses: { 201: { description: 'Registered', schema: registerResponse } },
-    errors: [400, 403, 409, 413, 415, 422],
+    errors: [403, 409],
   }),
   rotateDataKey: defineRoute({
     id: 'RotateDataKey',
@@ -116,7 +120,7 @@ export const routes = {
     // Generates the new version; opens nothing, so no kms:Decrypt.
     access: { table: 'write', kms: ['generate'] },
     responses: { 200: { description: 'Rotated', schema: dataKeyRotationSchema } },
-    errors: [401, 403, 409],
+    errors: [409],
   }),
 
   createApiKey: defineRoute({
@@ -130,7 +134,6 @@ export const routes = {
     access: { table: 'write', kms: [] },
     body: createApiKeyBody,
     responses: { 201: { description: 'Created; the key is shown once', schema: createdApiKeySchema } },
-    errors: [400, 401, 403, 413, 415, 422],
   }),
   listApiKeys: defineRoute({
     id: 'ListApiKeys',
@@ -143,7 +146,6 @@ export const routes = {
     access: { table: 'read', kms: [] },
     query: z.strictObject(pageQuery),
     responses: { 200: { description: 'A page of keys', schema: apiKeyList } },
-    errors: [400, 401, 403, 422],
   }),
   revokeApiKey: defineRoute({
     id: 'RevokeApiKey',
@@ -156,7 +158,7 @@ export const routes = {
     access: { table: 'write', kms: [] },
     params: idParams,
     responses: { 204: { description: 'Revoked; it stops working within the auth cache time' } },
-    errors: [401, 403, 404, 409],
+    errors: [409],
   }),
 
   createToken: defineRoute({
@@ -170,7 +172,7 @@ export const routes = {
     access: tokenWrite,
     body: createTokenBody,
     responses: { 201: { description: 'Stored', schema: tokenSchema } },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   listTokens: defineRoute({
     id: 'ListTokens',
@@ -183,7 +185,6 @@ export const routes = {
     access: read,
     query: listTokensQuery,
     responses: { 200: { description: 'A page of tokens', schema: tokenList } },
-    errors: [400, 401, 403, 422],
   }),
   getToken: defineRoute({
     id: 'GetToken',
@@ -197,7 +198,6 @@ export const routes = {
     access: { ...read, invoke: [REFRESH_ON_DEMAND] },
     params: idParams,
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
-    errors: [401, 403, 404],
   }),
   updateToken: defineRoute({
     id: 'UpdateToken',
@@ -211,7 +211,7 @@ export const routes = {
     params: idParams,
     body: updateTokenBody,
     responses: { 200: { description: 'Updated', schema: tokenSchema } },
-    errors: [400, 401, 403, 404, 409, 413, 415, 422],
+    errors: [409],
   }),
   deleteToken: defineRoute({
     id: 'DeleteToken',
@@ -224,7 +224,6 @@ export const routes = {
     access: tokenWrite,
     params: idParams,
     responses: { 204: { description: 'Deleted' } },
-    errors: [401, 403, 404],
   }),
   refreshToken: defineRoute({
     id: 'RefreshToken',
@@ -243,7 +242,7 @@ export const routes = {
         schema: refreshedTokenSchema,
       },
     },
-    errors: [401, 403, 404, 409, 502, 503],
+    errors: [409, 502, 503],
   }),
 
   listProviders: defineRoute({
@@ -257,7 +256,6 @@ export const routes = {
     // The catalog is code: no table access beyond verifying the API key.
     access: none,
     responses: { 200: { description: 'Every provider', schema: providerList } },
-    errors: [401, 403],
   }),
   createOAuthApp: defineRoute({
     id: 'CreateOAuthApp',
@@ -270,7 +268,7 @@ export const routes = {
     access: write,
     body: createOAuthAppBody,
     responses: { 201: { description: 'Registered (the secret is never returned)', schema: oauthAppSchema } },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   listOAuthApps: defineRoute({
     id: 'ListOAuthApps',
@@ -283,7 +281,6 @@ export const routes = {
     access: { table: 'read', kms: [] },
     query: z.strictObject(pageQuery),
     responses: { 200: { description: 'A page of apps', schema: oauthAppList } },
-    errors: [400, 401, 403, 422],
   }),
   deleteOAuthApp: defineRoute({
     id: 'DeleteOAuthApp',
@@ -296,7 +293,6 @@ export const routes = {
     access: { table: 'write', kms: [] },
     params: providerParams,
     responses: { 204: { description: 'Deleted' } },
-    errors: [401, 403, 404],
   }),
 
   createConnectSession: defineRoute({
@@ -310,7 +306,7 @@ export const routes = {
     access: write,
     body: createSessionBody,
     responses: { 201: { description: 'Session created (valid ten minutes)', schema: sessionSchema } },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   connectCallback: defineRoute({
     id: 'ConnectCallback',
@@ -329,7 +325,7 @@ export const routes = {
           'with confirm: false, status=success&token_id=...), or status=error&error=...',
       },
     },
-    errors: [400, 422],
+    errors: [400],
   }),
   exchangeConnectCode: defineRoute({
     id: 'ExchangeConnectCode',
@@ -353,7 +349,7 @@ export const routes = {
       },
     },
     // 409: a concurrent connect or delete of the same (provider, key) kept winning; retrying works.
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
 
   ...webhookRoutes,

@@ -37,7 +37,7 @@ export const webhookRoutes = {
     responses: {
       201: { description: 'Registered; the secret is shown once', schema: webhookWithSecretSchema },
     },
-    errors: [400, 401, 403, 409, 413, 415, 422],
+    errors: [409],
   }),
   listWebhooks: defineRoute({
     id: 'ListWebhooks',
@@ -50,7 +50,6 @@ export const webhookRoutes = {
     access: read,
     query: z.strictObject(pageQuery),
     responses: { 200: { description: 'A page of endpoints', schema: webhookList } },
-    errors: [400, 401, 403, 422],
   }),
   getWebhook: defineRoute({
     id: 'GetWebhook',
@@ -63,7 +62,6 @@ export const webhookRoutes = {
     access: read,
     params: idParams,
     responses: { 200: { description: 'The endpoint (never its secret)', schema: webhookSchema } },
-    errors: [401, 403, 404],
   }),
   updateWebhook: defineRoute({
     id: 'UpdateWebhook',
@@ -77,7 +75,7 @@ export const webhookRoutes = {
     params: idParams,
     body: updateWebhookBody,
     responses: { 200: { description: 'Updated', schema: webhookSchema } },
-    errors: [400, 401, 403, 404, 409, 413, 415, 422],
+    errors: [409],
   }),
   deleteWebhook: defineRoute({
     id: 'DeleteWebhook',
@@ -90,7 +88,6 @@ export const webhookRoutes = {
     access: write,
     params: idParams,
     responses: { 204: { description: 'Deleted; its pending deliveries end unsent' } },
-    errors: [401, 403, 404],
   }),
   rotateWebhookSecret: defineRoute({
     id: 'RotateWebhookSecret',
@@ -103,7 +100,7 @@ export const webhookRoutes = {
     access: writeSealed,
     params: idParams,
     responses: { 200: { description: 'The new secret, shown once', schema: webhookWithSecretSchema } },
-    errors: [401, 403, 404, 409],
+    errors: [409],
   }),
   testWebhook: defineRoute({
     id: 'TestWebhook',
@@ -116,7 +113,7 @@ export const webhookRoutes = {
     access: writeQueue,
     params: idParams,
     responses: { 202: { description: 'Queued; follow it in the delivery log', schema: testResponse } },
-    errors: [401, 403, 404, 409],
+    errors: [409],
   }),
   listWebhookDeliveries: defineRoute({
     id: 'ListWebhookDeliveries',
@@ -130,7 +127,6 @@ export const webhookRoutes = {
     params: idParams,
     query: listDeliveriesQuery,
     responses: { 200: { description: 'A page of deliveries', schema: deliveryList } },
-    errors: [400, 401, 403, 404, 422],
   }),
   retryWebhookDelivery: defineRoute({
     id: 'RetryWebhookDelivery',
@@ -143,7 +139,7 @@ export const webhookRoutes = {
     access: writeQueue,
     params: deliveryParams,
     responses: { 202: { description: 'Queued', schema: deliverySchema } },
-    errors: [401, 403, 404, 409],
+    errors: [409],
   }),
 } satisfies Record<string, RouteDef>;
 

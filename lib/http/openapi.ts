@@ -12,14 +12,60 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Missing, malformed, unknown or revoked API key',
   403: 'The API key lacks the scope, or registration is closed',
   404: 'Not found (or another tenant’s)',
+  405: 'Method not allowed',
   409: 'Conflict',
   413: 'Body over 64 KiB',
   415: 'Body is not application/json',
-  422: 'The request does not match the schema',
-  429: 'Rate limited',
+  422: 'The request does not match the schema or exceeds one of its limits (length, items, range)',
+  429: 'Too many requests: the tenant’s rate limit, or the gateway’s throttling. Retry after `Retry-After` seconds.',
   500: 'Internal error (the body carries a request id)',
   502: 'The OAuth provider failed',
+  503: 'Temporarily unavailable; retry after `Retry-After` seconds',
 };
+
+/** Error statuses whose responses also carry `Retry-After`. */
+const RETRY_AFTER = new Set([429, 503]);
+
+// Seconds and counts: int32 is plenty, and OWASP's lint wants every integer's format and range.
+const count = (description: string): Json => ({
+  description,
+  schema: { type: 'integer', format: 'int32', minimum: 0, maximum: 2_147_483_647 },
+});
+const HEADERS: Record<string, Json> = {
+  'Access-Control-Allow-Origin': {
+    description: 'Present when the request’s `Origin` is one of the deployment’s `CORS_ORIGINS`.',
+    schema: { type: 'string', maxLength: 2048 },
+  },
+  'Retry-After': count('Seconds to wait before trying again.'),
+  'RateLimit-Limit': count('The request quota: how many requests the tenant may make in a burst.'),
+  'RateLimit-Remaining': count('Requests left in the current quota.'),
+  'RateLimit-Reset': count('Seconds until the quota is whole again.'),
+};
+const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
+const headerRefs = (names: string[]): Json =>
+  Object.fromEntries(
+    ['Access-Control-Allow-Origin', ...names].map((n) => [n, { $ref: `#/components/headers/${n}` }]),
+  );
+
+/**
+ * Every 4xx a route can answer, derived from its definition: a scope can fail authentication
+ * (401) or authorization (403); a body can be malformed (400), too big (413), not JSON (415) or
+ * invalid (422); query and path parameters can be invalid (422), a cursor malformed (400); a path
+ * parameter can name nothing (404); anything can be throttled (429). `errors` adds what only the
+ * route knows (409, 502, 503, ...). 500 is always documented too.
+ */
+export function errorStatuses(r: RouteDef): number[] {
+  const out = new Set<number>([...(r.errors ?? []), 429, 500]);
+  const add = (...codes: number[]) => {
+    for (const c of codes) out.add(c);
+  };
+  if (r.scope) add(401, 403);
+  if (r.body) add(400, 413, 415, 422);
+  if (r.query || r.params) add(422);
+  if (r.query instanceof z.ZodObject && 'cursor' in r.query.shape) add(400);
+  if (/\{[^}]+\}/.test(r.path)) add(404);
+  return [...out].sort((a, b) => a - b);
+}
 
 export function buildOpenApi(routes: RouteDef[], info: { title: string; version: string }): Json {
   const components: Record<string, Json> = {};
@@ -75,13 +121,17 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     addParams('path', r.params);
     addParams('query', r.query);
     for (const [name, description] of Object.entries(r.headers ?? {})) {
-      parameters.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
+      // API Gateway caps the request line and headers at 10 KiB together.
+      const schema = { type: 'string', maxLength: 8192 };
+      parameters.push({ name, in: 'header', required: false, description, schema });
     }
 
     const responses: Record<string, Json> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
       responses[status] = {
         description: spec.description,
+        // The per-tenant limiter answers for authenticated routes, on success too.
+        headers: headerRefs(r.scope && status.startsWith('2') ? RATE_LIMIT_HEADERS : []),
         ...(spec.schema || spec.contentType
           ? {
               content: {
@@ -93,9 +143,14 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
           : {}),
       };
     }
-    for (const status of [...(r.errors ?? []), 500]) {
+    for (const status of errorStatuses(r)) {
+      const headers = [
+        ...(RETRY_AFTER.has(status) ? ['Retry-After'] : []),
+        ...(status === 429 ? RATE_LIMIT_HEADERS : []),
+      ];
       responses[String(status)] = {
         description: STATUS_TEXT[status] ?? 'Error',
+        headers: headerRefs(headers),
         content: { 'application/problem+json': { schema: problemRef } },
       };
     }
@@ -107,7 +162,12 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       tags: [r.tag],
       ...(r.scope
         ? { security: [{ apiKey: [] }], description: `Requires the \`${r.scope}\` scope (or \`admin\`).` }
-        : { security: [] }),
+        : r.secretHeader
+          ? {
+              security: [...(r.secretHeader.optional ? [{}] : []), { [r.secretHeader.name]: [] }],
+              description: r.secretHeader.description,
+            }
+          : { security: [], description: 'Public: no API key.' }),
       ...(parameters.length ? { parameters } : {}),
       ...(r.body
         ? {
@@ -128,15 +188,24 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       description: 'Self-hostable OAuth token vault: store, refresh and watch your users’ OAuth tokens.',
     },
     security: [{ apiKey: [] }],
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name })),
     paths,
     components: {
       schemas: components,
+      headers: HEADERS,
       securitySchemes: {
         apiKey: {
           type: 'http',
           scheme: 'bearer',
           description: 'An API key: `Authorization: Bearer vk_live_...`',
         },
+        ...Object.fromEntries(
+          routes.flatMap((r) =>
+            r.secretHeader
+              ? [[r.secretHeader.name, { type: 'apiKey', in: 'header', name: r.secretHeader.name }]]
+              : [],
+          ),
+        ),
       },
     },
   };

@@ -13,8 +13,23 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details.' });
 
+/** Marks an integer as int32 in the OpenAPI document (zod emits only its range). */
+export const int32 = <T extends z.ZodType>(schema: T) => schema.meta({ format: 'int32' });
+
+/** A record with at most `max` keys, documented as `maxProperties`. */
+export function boundedRecord<K extends z.core.$ZodRecordKey, V extends z.core.SomeType>(
+  key: K,
+  value: V,
+  max: number,
+) {
+  return z
+    .record(key, value)
+    .refine((o) => Object.keys(o).length <= max, `At most ${max} entries.`)
+    .meta({ maxProperties: max });
+}
+
 export const pageQuery = {
-  limit: z.coerce.number().int().min(1).max(100).default(50).describe('Page size, 1..100.'),
+  limit: int32(z.coerce.number().int().min(1).max(100)).default(50).describe('Page size, 1..100.'),
   cursor: z.string().min(1).max(2048).optional().describe('`next_cursor` from the previous page.'),
 };
 
@@ -27,4 +42,4 @@ export function listOf<T extends z.ZodType>(item: T) {
 
 export const idParams = z.strictObject({ id: z.string().min(1).max(64) });
 
-export const isoTime = z.iso.datetime({ offset: true });
+export const isoTime = z.iso.datetime({ offset: true }).max(64);

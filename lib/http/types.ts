@@ -46,8 +46,17 @@ export interface RouteDef<
   params?: P;
   /** Success responses by status. Error responses (problem+json) are added from `errors`. */
   responses: Record<number, ResponseSpec>;
-  /** Error statuses this route can answer with, besides 500. */
+  /**
+   * Error statuses only the route knows (409, 502, 503, ...). The rest (401/403 for a scope, 400/413/415/422
+   * for a body, 404 for a path id, 429, 500) are derived from the definition: see errorStatuses().
+   */
   errors?: number[];
+  /**
+   * A shared secret in a header, checked by the route instead of an API key (the operator's
+   * registration secret); `optional` when the route also answers without it. Documented as a
+   * security scheme.
+   */
+  secretHeader?: { name: string; description: string; optional?: boolean };
   /** Request headers the route reads, documented in OpenAPI. */
   headers?: Record<string, string>;
   /** Relaxes the Content-Security-Policy, for the HTML docs page only. */

@@ -1,12 +1,20 @@
 import { z } from 'zod';
-import { isoTime, listOf } from '../http/schemas.js';
+import { boundedRecord, isoTime, listOf } from '../http/schemas.js';
 import { providerId } from '../tokens/schemas.js';
 import { providerSchema } from './catalog.js';
 
 const webUrl = z.url({ protocol: /^https?$/ }).max(2048);
-const urlParams = z
-  .record(z.string().regex(/^[a-z_]+$/), z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/))
-  .describe('Values for a provider\'s URL placeholders, e.g. {"shop": "acme"} for Shopify.');
+const urlParams = boundedRecord(
+  z
+    .string()
+    .max(64)
+    .regex(/^[a-z_]+$/),
+  z
+    .string()
+    .max(63)
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/),
+  10,
+).describe('Values for a provider\'s URL placeholders, e.g. {"shop": "acme"} for Shopify.');
 
 /** A provider that is not in the catalog: any OAuth 2.0 authorization server. */
 export const customProviderSchema = z
@@ -17,7 +25,7 @@ export const customProviderSchema = z
     scope_separator: z.enum([' ', ',', '+']).default(' '),
     pkce: z.boolean().default(true),
     token_auth: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
-    authorize_params: z.record(z.string().max(100), z.string().max(500)).default({}),
+    authorize_params: boundedRecord(z.string().max(100), z.string().max(500), 20).default({}),
     issuer: z.string().max(2048).optional().describe('Expected `iss` in authorization responses (RFC 9207).'),
   })
   .meta({ id: 'CustomProvider' });

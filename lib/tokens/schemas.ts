@@ -1,15 +1,23 @@
 import { z } from 'zod';
-import { isoTime, listOf, pageQuery } from '../http/schemas.js';
+import { boundedRecord, int32, isoTime, listOf, pageQuery } from '../http/schemas.js';
 
 export const providerId = z
   .string()
+  .max(64)
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", at most 64');
 const secret = z.string().min(1).max(16_384);
 const TEN_YEARS = 10 * 365 * 86_400;
-const expiresIn = z.number().int().positive().max(TEN_YEARS).describe('Seconds from now.');
-const metadata = z
-  .record(z.string().max(128), z.json())
-  .describe('Free-form JSON object for your own bookkeeping (not secret, not encrypted).');
+const expiresIn = int32(z.number().int().positive().max(TEN_YEARS)).describe('Seconds from now.');
+
+// Metadata is JSON bounded in depth (three levels below the top), entries and string length, so a body can
+// neither nest deep enough to hurt a parser nor hold one huge value.
+const metaKey = z.string().max(128);
+const metaScalar = z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]);
+const metaLevel = (inner: z.ZodType) =>
+  z.union([metaScalar, z.array(inner).max(50), boundedRecord(metaKey, inner, 50)]);
+const metadata = boundedRecord(metaKey, metaLevel(metaLevel(metaLevel(metaScalar))), 50).describe(
+  'Free-form JSON object for your own bookkeeping (not secret, not encrypted): up to 50 keys of 128 characters, values objects or arrays nested up to three deep (50 entries each), strings up to 1024 characters.',
+);
 
 export const tokenStatus = z.enum(['active', 'needs_reauth', 'refresh_failed']);
 

@@ -209,6 +209,6 @@ describe('POST /v1/tenant/data-key/rotate', () => {
     expect(op.responses['200'].content['application/json'].schema.$ref).toBe(
       '#/components/schemas/DataKeyRotation',
     );
-    expect(Object.keys(op.responses).sort()).toEqual(['200', '401', '403', '409', '500']);
+    expect(Object.keys(op.responses).sort()).toEqual(['200', '401', '403', '409', '429', '500']);
   });
 });
