@@ -5,6 +5,7 @@ import { BadRequestError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
 import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
 import type { CreateSessionInput } from '../providers/schemas.js';
+import { validateTokenResponse } from '../providers/token-response.js';
 import { type ConnectSession, putSession, takeSession } from '../store/connect-sessions.js';
 import { getOAuthApp } from '../store/oauth-apps.js';
 import { saveConnectedToken } from '../tokens/service.js';
@@ -108,7 +109,9 @@ export async function completeCallback(callback: URL): Promise<string> {
       verifier,
       requestOptions(),
     );
-    const result = await oauth.processAuthorizationCodeResponse(pc.as, pc.client, response);
+    const result = validateTokenResponse(
+      await oauth.processAuthorizationCodeResponse(pc.as, pc.client, response),
+    );
     const token = await saveConnectedToken(session.tenant_id, {
       provider: session.provider,
       key: session.key,
