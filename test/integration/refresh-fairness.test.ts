@@ -140,6 +140,28 @@ describe('a provider’s token response is bounded', () => {
     expect(idp.tokenRequests.refresh_token).toBe(calls);
   });
 
+  it('connect applies the same bounds: an out-of-bounds code exchange stores nothing', async () => {
+    const { key } = await tenantWithApp(idp);
+    const session = await api.call('POST', '/v1/connect/sessions', {
+      key,
+      body: { provider: 'acme', key: 'user-1', redirect_url: 'https://app.example.com/oauth/done' },
+    });
+    expect(session.status).toBe(201);
+    const callback = await idp.authorize(session.body.authorization_url);
+    idp.mode = 'custom';
+    idp.customResponse = {
+      status: 200,
+      body: { access_token: 'a'.repeat(20_000), token_type: 'Bearer', expires_in: 3600 },
+    };
+    const res = await api.call('GET', `${callback.pathname}${callback.search}`);
+    expect(res.status).toBe(302);
+    const back = new URL(res.headers.get('location') as string);
+    expect(back.searchParams.get('status')).toBe('error');
+    expect(back.searchParams.get('error')).toBe('invalid_response');
+    const list = await api.call('GET', '/v1/tokens', { key });
+    expect(list.body.data).toEqual([]);
+  });
+
   it('provider error text is cut and stripped before it is stored', async () => {
     const { key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
