@@ -3,7 +3,13 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as oauth from 'oauth4webapi';
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
-import { BadGatewayError, ConflictError, type HttpError, ServiceUnavailableError } from '../errors.js';
+import {
+  BadGatewayError,
+  ConflictError,
+  type HttpError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '../errors.js';
 import { newEvent } from '../events/outbox.js';
 import { logger, metrics } from '../observability.js';
 import { classify, type GrantFailure, providerClient, requestOptions } from '../providers/oauth.js';
@@ -212,6 +218,7 @@ const INTERNAL_ERROR: GrantFailure = {
  * (names only: the error objects can carry provider responses) and rethrows the original.
  */
 async function recordInternalError(t: TokenRecord, err: unknown): Promise<RefreshOutcome> {
+  if (err instanceof NotFoundError) throw err; // deleted meanwhile: nothing to record on
   const error = `${(err as Error)?.name}: ${(err as Error)?.message}`.slice(0, 300);
   logger.error('Token refresh errored', { tenant_id: t.tenant_id, token_id: t.id, error });
   try {
