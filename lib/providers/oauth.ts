@@ -2,7 +2,7 @@ import * as oauth from 'oauth4webapi';
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
 import { ConflictError, ValidationError } from '../errors.js';
-import { safeFetch } from '../net/safe-fetch.js';
+import { ResponseTooLargeError, safeFetch } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';
 import { findProvider, type Provider, resolveProviderUrls, UrlParamError } from './catalog.js';
 import { InvalidTokenResponseError, safeErrorCode } from './token-response.js';
@@ -122,6 +122,9 @@ export function classify(err: unknown): GrantFailure {
   }
   if (err instanceof InvalidTokenResponseError) {
     return { permanent: false, code: err.code, message: err.message };
+  }
+  if (err instanceof ResponseTooLargeError) {
+    return { permanent: false, code: 'invalid_response', message: 'The provider sent a response too large.' };
   }
   if (err instanceof oauth.UnsupportedOperationError) {
     // e.g. a token_type other than Bearer or DPoP

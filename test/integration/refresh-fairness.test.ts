@@ -120,6 +120,26 @@ describe('a provider’s token response is bounded', () => {
     expect(failed[0]?.data.error?.code).toBe('invalid_response');
   });
 
+  it('a response body over the fetch cap (2 MB) is an invalid response too', async () => {
+    const { key } = await tenantWithApp(idp);
+    const seeded = await seedToken(key, idp);
+    idp.mode = 'custom';
+    idp.customResponse = {
+      status: 200,
+      body: {
+        access_token: 'new-at',
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'x'.repeat(2 * 1024 * 1024),
+      },
+    };
+    const res = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+    expect(res.status).toBe(502);
+    expect(res.body.detail).toContain('invalid_response');
+    const meta = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
+    expect(meta.body).toMatchObject({ status: 'refresh_failed', last_error: { code: 'invalid_response' } });
+  });
+
   it('an expires_in of 1e300 in the scheduled job is a recorded failure with backoff, not an exception', async () => {
     const { tenantId, key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
