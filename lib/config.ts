@@ -30,6 +30,8 @@ const schema = z.object({
   REFRESH_MARGIN_SECONDS: int(0, 86_400).default(300),
   REFRESH_INTERVAL_SECONDS: int(10, 86_400).default(300),
   REFRESH_CONCURRENCY: int(1, 100).default(8),
+  /** At most this many of one tenant's due tokens per scheduled run; the rest wait for the next run. */
+  REFRESH_TENANT_SHARE: int(1, 100_000).default(1000),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
     .default('5,300,1800,7200,18000,36000,36000')

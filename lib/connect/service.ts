@@ -5,6 +5,7 @@ import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
 import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
 import type { CreateSessionInput } from '../providers/schemas.js';
+import { validateTokenResponse } from '../providers/token-response.js';
 import {
   type ConnectSession,
   consumePendingConnection,
@@ -123,7 +124,9 @@ export async function completeCallback(callback: URL): Promise<string> {
       verifier,
       requestOptions(),
     );
-    const result = await oauth.processAuthorizationCodeResponse(pc.as, pc.client, response);
+    const result = validateTokenResponse(
+      await oauth.processAuthorizationCodeResponse(pc.as, pc.client, response),
+    );
     const connected: ConnectedToken = {
       provider: session.provider,
       key: session.key,

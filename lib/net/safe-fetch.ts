@@ -104,6 +104,11 @@ function publicOnlyLookup(hostname: string, options: LookupOptions, callback: Lo
   });
 }
 
+/** The answer was bigger than the fetch's cap: a broken or hostile server, not a network failure. */
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+}
+
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 
 /** A fetch for untrusted destinations; see the module comment. Compatible with oauth4webapi's customFetch. */
@@ -151,7 +156,7 @@ export function safeFetch(
 /** Buffers the body, rejecting as soon as it passes maxBytes (counts decoded bytes, so gzip bombs stop too). */
 async function readCapped({ body, headers }: undici.Response, maxBytes: number): Promise<Uint8Array | null> {
   if (!body) return null;
-  const tooLarge = () => new Error(`response body exceeds ${maxBytes} bytes`);
+  const tooLarge = () => new ResponseTooLargeError(`response body exceeds ${maxBytes} bytes`);
   if (Number(headers.get('content-length')) > maxBytes) {
     await body.cancel().catch(() => {});
     throw tooLarge();

@@ -2,9 +2,10 @@ import * as oauth from 'oauth4webapi';
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
 import { ConflictError, ValidationError } from '../errors.js';
-import { safeFetch } from '../net/safe-fetch.js';
+import { ResponseTooLargeError, safeFetch } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';
 import { findProvider, type Provider, resolveProviderUrls, UrlParamError } from './catalog.js';
+import { InvalidTokenResponseError, safeErrorCode } from './token-response.js';
 
 // Talking to a provider's OAuth endpoints through oauth4webapi: it validates responses (token
 // type, `iss`, error bodies) so the vault doesn't hand-parse them. Every request goes through
@@ -107,15 +108,30 @@ const PERMANENT = new Set([
 
 /**
  * Classifies an error from oauth4webapi or the network. Only the error code and status are kept:
- * oauth4webapi's errors carry the provider's whole response body, which can hold tokens.
+ * oauth4webapi's errors carry the provider's whole response body, which can hold tokens. The
+ * provider's error code is its own text: bounded and reduced to a safe charset before use.
  */
 export function classify(err: unknown): GrantFailure {
   if (err instanceof oauth.ResponseBodyError) {
-    const permanent = PERMANENT.has(err.error);
+    const code = safeErrorCode(err.error);
     return {
-      permanent,
-      code: err.error,
-      message: `The provider refused the grant (${err.error}, HTTP ${err.status}).`,
+      permanent: PERMANENT.has(code),
+      code,
+      message: `The provider refused the grant (${code}, HTTP ${err.status}).`,
+    };
+  }
+  if (err instanceof InvalidTokenResponseError) {
+    return { permanent: false, code: err.code, message: err.message };
+  }
+  if (err instanceof ResponseTooLargeError) {
+    return { permanent: false, code: 'invalid_response', message: 'The provider sent a response too large.' };
+  }
+  if (err instanceof oauth.UnsupportedOperationError) {
+    // e.g. a token_type other than Bearer or DPoP
+    return {
+      permanent: false,
+      code: 'invalid_response',
+      message: 'The provider sent an unsupported response.',
     };
   }
   if (err instanceof oauth.WWWAuthenticateChallengeError) {

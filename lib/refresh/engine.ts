@@ -12,9 +12,10 @@ import {
 import { newEvent } from '../events/outbox.js';
 import { logger, metrics } from '../observability.js';
 import { classify, type GrantFailure, providerClient, requestOptions } from '../providers/oauth.js';
+import { splitScopes, validateTokenResponse } from '../providers/token-response.js';
 import { acquireLease, leaseHeld, releaseLease } from '../store/leases.js';
 import { getOAuthApp } from '../store/oauth-apps.js';
-import { mustGetToken, type TokenRecord } from '../store/tokens.js';
+import { getToken, mustGetToken, type TokenRecord } from '../store/tokens.js';
 import { expiryFrom, modifyToken, refreshDueAt, sealAccess, sealRefresh, toView } from '../tokens/service.js';
 import { inCooldown, needsRefresh, type RefreshMode } from './rules.js';
 
@@ -141,24 +142,34 @@ async function callProvider(
   t: TokenRecord,
   app: NonNullable<Awaited<ReturnType<typeof getOAuthApp>>>,
 ): Promise<RefreshOutcome> {
-  const refreshToken = await dataKeys.decrypt(
-    { tenantId: t.tenant_id, record: `token#${t.id}`, field: 'refresh_token' },
-    t.refresh_token_enc as string,
-  );
-  let result: oauth.TokenEndpointResponse;
   try {
-    const pc = await providerClient(app, t.url_params);
-    const response = await oauth.refreshTokenGrantRequest(
-      pc.as,
-      pc.client,
-      pc.auth,
-      refreshToken,
-      requestOptions(),
+    const refreshToken = await dataKeys.decrypt(
+      { tenantId: t.tenant_id, record: `token#${t.id}`, field: 'refresh_token' },
+      t.refresh_token_enc as string,
     );
-    result = await oauth.processRefreshTokenResponse(pc.as, pc.client, response);
+    let result: oauth.TokenEndpointResponse;
+    try {
+      const pc = await providerClient(app, t.url_params);
+      const response = await oauth.refreshTokenGrantRequest(
+        pc.as,
+        pc.client,
+        pc.auth,
+        refreshToken,
+        requestOptions(),
+      );
+      result = validateTokenResponse(await oauth.processRefreshTokenResponse(pc.as, pc.client, response));
+    } catch (err) {
+      return await recordFailure(t, classify(err));
+    }
+    return await storeRefreshed(t, result);
   } catch (err) {
-    return recordFailure(t, classify(err));
+    // Anything else after taking the lease (KMS, a failed write): record it like a provider failure,
+    // so the token shows why and backs off instead of being retried at once by every run.
+    return recordInternalError(t, err);
   }
+}
+
+async function storeRefreshed(t: TokenRecord, result: oauth.TokenEndpointResponse): Promise<RefreshOutcome> {
   const now = new Date();
   const token = await modifyToken(
     t.tenant_id,
@@ -168,7 +179,7 @@ async function callProvider(
       // Rotation: a new refresh token replaces the old; none in the response keeps the old one.
       if (result.refresh_token) x.refresh_token_enc = await sealRefresh(x, result.refresh_token);
       x.expires_at = expiryFrom({ expires_in: result.expires_in }, now.getTime());
-      if (result.scope) x.scopes = result.scope.split(/[ ,+]/).filter(Boolean);
+      if (result.scope) x.scopes = splitScopes(result.scope);
       x.token_type = result.token_type;
       x.status = 'active';
       x.last_refreshed_at = now.toISOString();
@@ -181,6 +192,42 @@ async function callProvider(
   );
   metrics.addMetric('TokensRefreshed', MetricUnit.Count, 1);
   return { token, refreshed: true };
+}
+
+const INTERNAL_ERROR: GrantFailure = {
+  permanent: false,
+  code: 'internal_error',
+  message: 'The vault could not complete the refresh; it will try again.',
+};
+
+/**
+ * Records an unexpected error as a refresh failure (backoff included). If even that fails, logs it
+ * (names only: the error objects can carry provider responses) and rethrows the original.
+ */
+async function recordInternalError(t: TokenRecord, err: unknown): Promise<RefreshOutcome> {
+  if (err instanceof NotFoundError) throw err; // deleted meanwhile: nothing to record on
+  const error = `${(err as Error)?.name}: ${(err as Error)?.message}`.slice(0, 300);
+  logger.error('Token refresh errored', { tenant_id: t.tenant_id, token_id: t.id, error });
+  try {
+    return await recordFailure(t, INTERNAL_ERROR);
+  } catch (again) {
+    logger.error('Could not record a refresh failure', {
+      tenant_id: t.tenant_id,
+      token_id: t.id,
+      error: (again as Error)?.name,
+    });
+    throw err;
+  }
+}
+
+/**
+ * For the scheduled job: a refresh that threw (before or without taking the lease, e.g. a storage
+ * error) still moves the token's due time, unless someone changed the token meanwhile.
+ */
+export async function recordJobError(tenantId: string, tokenId: string, err: unknown): Promise<void> {
+  const t = await getToken(tenantId, tokenId, true);
+  if (!t || !needsRefresh(t, 'scheduled')) return; // deleted, refreshed, or already backed off
+  await recordInternalError(t, err);
 }
 
 async function recordFailure(t: TokenRecord, failure: GrantFailure): Promise<RefreshOutcome> {
@@ -239,7 +286,7 @@ export async function forceRefresh(tenantId: string, tokenId: string): Promise<T
 function failureError(f: RefreshFailure): HttpError {
   let err: HttpError;
   if (f.permanent) err = new ConflictError(`${f.message} (${f.code})`);
-  else if (f.code === 'cooldown') err = new ServiceUnavailableError(f.message);
+  else if (f.code === 'cooldown' || f.code === 'internal_error') err = new ServiceUnavailableError(f.message);
   else err = new BadGatewayError(`${f.message} (${f.code})`);
   if (f.retryAfter) Object.assign(err.headers, { 'Retry-After': String(f.retryAfter) });
   return err;

@@ -3,64 +3,100 @@ import { ddb, tableName } from '../aws.js';
 import { config } from '../config.js';
 import { logger } from '../observability.js';
 import { INDEXES, keys, REFRESH_SHARDS } from '../store/keys.js';
-import { refresh } from './engine.js';
+import { recordJobError, refresh } from './engine.js';
+import { type DueEntry, FairQueue } from './fair-queue.js';
 
-// The scheduled refresh: read what is due from the sparse refresh index, shard by shard (a Query
-// whose cost grows with the tokens due, not with the table), and refresh with bounded concurrency.
+// The scheduled refresh: read what is due from the sparse refresh index (a Query per shard whose
+// cost grows with the tokens due, not with the table), then refresh with bounded concurrency in a
+// fair order: round robin across tenants, each with a share per run (see FairQueue).
+
+/** Due index entries read per run, at most (per shard: this / REFRESH_SHARDS), oldest first. */
+export const MAX_DUE_READ = 100_000;
 
 export interface RefreshRunResult {
   due: number;
   refreshed: number;
   failed: number;
+  /** Not refreshed in this run: nothing to do after all, or no time left. */
   skipped: number;
+  /** Beyond their tenant's share of this run: left due for the next run. */
+  deferred: number;
 }
 
-/** Refreshes every token due by `now`, stopping early when `remainingMs()` runs low. */
+async function readShard(shard: number, now: Date, remainingMs: () => number) {
+  const entries: (DueEntry & { due: string })[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await ddb.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: INDEXES.refreshDue,
+        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK <= :now',
+        ExpressionAttributeValues: {
+          ':pk': keys.refreshShard(shard).GSI2PK,
+          ':now': `${now.toISOString()}#~`,
+        },
+        ProjectionExpression: 'tenant_id, id, GSI2SK',
+        Limit: Math.min(1000, MAX_DUE_READ / REFRESH_SHARDS - entries.length),
+        ExclusiveStartKey: start,
+      }),
+    );
+    for (const item of out.Items ?? [])
+      entries.push({
+        tenantId: item.tenant_id as string,
+        tokenId: item.id as string,
+        due: item.GSI2SK as string,
+      });
+    start = out.LastEvaluatedKey;
+  } while (start && entries.length < MAX_DUE_READ / REFRESH_SHARDS && remainingMs() > 30_000);
+  return entries;
+}
+
+/** Refreshes the tokens due by `now`, fairly across tenants, stopping early when `remainingMs()` runs low. */
 export async function refreshDue(remainingMs: () => number, now = new Date()): Promise<RefreshRunResult> {
-  const result: RefreshRunResult = { due: 0, refreshed: 0, failed: 0, skipped: 0 };
-  const queue: { tenantId: string; tokenId: string }[] = [];
-  for (let shard = 0; shard < REFRESH_SHARDS; shard++) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await ddb.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: INDEXES.refreshDue,
-          KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK <= :now',
-          ExpressionAttributeValues: {
-            ':pk': keys.refreshShard(shard).GSI2PK,
-            ':now': `${now.toISOString()}#~`,
-          },
-          ProjectionExpression: 'tenant_id, id',
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? [])
-        queue.push({ tenantId: item.tenant_id as string, tokenId: item.id as string });
-      start = out.LastEvaluatedKey;
-    } while (start && remainingMs() > 30_000);
-  }
-  result.due = queue.length;
+  const shards = await Promise.all(
+    Array.from({ length: REFRESH_SHARDS }, (_, shard) => readShard(shard, now, remainingMs)),
+  );
+  // Oldest due first across shards, so each tenant's share takes its most overdue tokens.
+  const due = shards.flat().sort((a, b) => (a.due < b.due ? -1 : a.due > b.due ? 1 : 0));
+  const queue = new FairQueue(config.REFRESH_TENANT_SHARE, config.REFRESH_CONCURRENCY);
+  queue.add(due);
+  const result: RefreshRunResult = {
+    due: due.length,
+    refreshed: 0,
+    failed: 0,
+    skipped: 0,
+    deferred: queue.deferred,
+  };
 
   const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      if (remainingMs() < 20_000) {
-        result.skipped++;
-        continue;
-      }
+    while (remainingMs() >= 20_000) {
+      const next = queue.next();
+      if (!next) break;
       try {
         const out = await refresh(next.tenantId, next.tokenId, 'scheduled');
         if (out.refreshed) result.refreshed++;
         else if (out.failure) result.failed++;
         else result.skipped++;
       } catch (err) {
-        // A deleted token or a lost race: the next run sees the index as it is then.
+        // A storage error, a deleted token, a lost race. A token still due gets a recorded failure
+        // and a backoff, so the next run does not retry it at once.
         result.failed++;
-        logger.warn('Scheduled refresh errored', { token_id: next.tokenId, error: (err as Error).name });
+        await recordJobError(next.tenantId, next.tokenId, err).catch((again: unknown) =>
+          logger.warn('Scheduled refresh errored', {
+            tenant_id: next.tenantId,
+            token_id: next.tokenId,
+            error: (err as Error)?.name,
+            record_error: (again as Error)?.name,
+          }),
+        );
+      } finally {
+        queue.done(next);
       }
     }
   };
   await Promise.all(Array.from({ length: config.REFRESH_CONCURRENCY }, worker));
+  result.skipped += queue.size;
   logger.info('Scheduled refresh run', { ...result });
   return result;
 }

@@ -49,10 +49,13 @@ export interface OAuthServer {
   /**
    * Failure injection on POST /token: 'ok'; 'http500' (answer 500 with a text/plain body, without
    * reaching the provider: no side effects); 'slow' (wait `delayMs`, then pass through — unless the
-   * client disconnected meanwhile, in which case the request is dropped and never reaches the provider).
+   * client disconnected meanwhile, in which case the request is dropped and never reaches the provider);
+   * 'custom' (answer `customResponse` as JSON, without reaching the provider: no side effects).
    */
-  mode: 'ok' | 'http500' | 'slow';
+  mode: 'ok' | 'http500' | 'slow' | 'custom';
   delayMs: number;
+  /** The answer in 'custom' mode: any status and JSON body, e.g. a 300 KB `scope` or `expires_in: 1e300`. */
+  customResponse: { status: number; body: unknown };
   /**
    * Plays the user's browser: follows the authorization URL's redirects with a fresh cookie jar, logs in
    * as `accountId` (default 'user-1') and grants consent (or cancels, with `deny`) on oidc-provider's dev
@@ -184,6 +187,7 @@ export async function startOAuthServer(opts: OAuthServerOptions): Promise<OAuthS
     tokenRequests: { authorization_code: 0, refresh_token: 0 },
     mode: 'ok',
     delayMs: 1000,
+    customResponse: { status: 200, body: {} },
     authorize,
     revoke,
     issueTokens,
@@ -206,6 +210,15 @@ export async function startOAuthServer(opts: OAuthServerOptions): Promise<OAuthS
     const mode = state.mode;
     if (mode === 'http500') {
       res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error (injected)');
+      return;
+    }
+    if (mode === 'custom') {
+      res
+        .writeHead(state.customResponse.status, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        })
+        .end(JSON.stringify(state.customResponse.body));
       return;
     }
     if (mode === 'slow') {
