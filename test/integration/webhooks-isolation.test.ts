@@ -2,6 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../lib/store/keys.js';
 import { type Api, startApi, tenantItems } from '../helpers/api.js';
+import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type Receiver, startReceiver, waitFor } from '../helpers/receiver.js';
 
 // One tenant cannot stall the webhook machinery that all tenants share: events that cannot be fanned
@@ -10,14 +11,17 @@ import { type Receiver, startReceiver, waitFor } from '../helpers/receiver.js';
 
 const saved = { ...process.env };
 let api: Api;
+let idp: OAuthServer;
 const receivers: Receiver[] = [];
 
 beforeAll(async () => {
   Object.assign(process.env, { WEBHOOK_SWEEP_SECONDS: '1' });
   api = await startApi({ jobs: true });
+  idp = await startOAuthServer({ redirectUris: [`${api.url}/v1/connect/callback`] });
 });
 
 afterAll(async () => {
+  await idp?.close();
   await api.close();
   await Promise.all(receivers.map((r) => r.close()));
   for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -131,5 +135,89 @@ describe('an event that cannot be fanned out', () => {
     // ...and counted in the metric the stack alarms on
     expect(counted.mock.calls.filter(([name]) => name === 'WebhookEventsParked')).toHaveLength(2);
     counted.mockRestore();
+  });
+});
+
+describe('a hostile provider and a loud tenant', () => {
+  it('a 300 KB scope is a recorded failure; 20 endpoints with large payloads; the other tenant is served on time', {
+    timeout: 60_000,
+  }, async () => {
+    // Prepare: tenant A's custom provider will answer a refresh with a 300 KB scope; A has 20
+    // endpoints, and its token carries ~50 KB of metadata (every event about it is large).
+    const a = await api.register('Loud');
+    const app = await api.call('POST', '/v1/oauth-apps', {
+      key: a.key,
+      body: {
+        provider: 'acme',
+        client_id: idp.clientId,
+        client_secret: idp.clientSecret,
+        redirect_urls: ['https://app.example.com/oauth'],
+        custom: {
+          name: 'Acme',
+          authorization_url: idp.authorizationUrl,
+          token_url: idp.tokenUrl,
+          issuer: idp.issuer,
+        },
+      },
+    });
+    expect(app.status, app.text).toBe(201);
+    const aReceiver = await receiver();
+    for (let i = 0; i < 20; i++)
+      expect((await hook(a.key, `${aReceiver.url}?n=${i}`, ['token.refresh_failed'])).status).toBe(201);
+    const metadata = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'm'.repeat(1000)]));
+    const set = await idp.issueTokens({ scope: 'read' });
+    const aToken = await api.call('POST', '/v1/tokens', {
+      key: a.key,
+      body: {
+        provider: 'acme',
+        key: 'loud',
+        access_token: set.access_token,
+        refresh_token: set.refresh_token,
+        expires_in: 3600,
+        scopes: ['read'],
+        metadata,
+      },
+    });
+    expect(aToken.status, aToken.text).toBe(201);
+    const b = await api.register('Quiet');
+    const bReceiver = await receiver();
+    expect((await hook(b.key, bReceiver.url, ['token.created'])).status).toBe(201);
+    idp.mode = 'custom';
+    idp.customResponse = {
+      status: 200,
+      body: { access_token: 'new-at', token_type: 'Bearer', expires_in: 3600, scope: 's'.repeat(300 * 1024) },
+    };
+
+    // Act
+    const forced = await api.call('POST', `/v1/tokens/${aToken.body.id}/refresh`, { key: a.key });
+    const started = Date.now();
+    const bToken = await api.call('POST', '/v1/tokens', {
+      key: b.key,
+      body: { provider: 'github', key: 'quiet', access_token: 'gho_quiet' },
+    });
+
+    // Assess: A's refresh failed and says so; nothing of the 300 KB scope was stored or sent
+    expect(forced.status).toBe(502);
+    const aNow = await api.call('GET', `/v1/tokens/${aToken.body.id}`, { key: a.key });
+    expect(aNow.body).toMatchObject({
+      status: 'refresh_failed',
+      last_error: { code: 'invalid_response' },
+      scopes: ['read'],
+    });
+    expect(aNow.body.access_token).toBe(set.access_token);
+    // B's delivery arrives at once, and its token is what it is
+    expect(bToken.status).toBe(201);
+    await waitFor(() => (bReceiver.received.length > 0 ? true : undefined), 5_000, "B's delivery");
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect((await api.call('GET', `/v1/tokens/${bToken.body.id}`, { key: b.key })).body.status).toBe(
+      'active',
+    );
+    // A's 20 large deliveries go out too, each well under the limits
+    await waitFor(() => (aReceiver.received.length === 20 ? true : undefined), 20_000, "A's 20 deliveries");
+    for (const r of aReceiver.received) {
+      expect(r.body).toContain('token.refresh_failed');
+      expect(r.body.length).toBeLessThan(100_000);
+    }
+    idp.mode = 'ok';
   });
 });
