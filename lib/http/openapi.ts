@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  IDEMPOTENCY_DESCRIPTION,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  takesIdempotencyKey,
+} from './idempotency-key.js';
 import { problemSchema } from './schemas.js';
 import type { RouteDef } from './types.js';
 
@@ -19,6 +24,11 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Rate limited',
   500: 'Internal error (the body carries a request id)',
   502: 'The OAuth provider failed',
+};
+
+const requestIdHeader = {
+  description: 'Names this request in the logs; problem bodies carry it as `request_id`.',
+  schema: { type: 'string' },
 };
 
 export function buildOpenApi(routes: RouteDef[], info: { title: string; version: string }): Json {
@@ -77,11 +87,22 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
     for (const [name, description] of Object.entries(r.headers ?? {})) {
       parameters.push({ name, in: 'header', required: false, description, schema: { type: 'string' } });
     }
+    const idempotent = takesIdempotencyKey(r);
+    if (idempotent) {
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: IDEMPOTENCY_DESCRIPTION,
+        schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
+      });
+    }
 
     const responses: Record<string, Json> = {};
     for (const [status, spec] of Object.entries(r.responses)) {
       responses[status] = {
         description: spec.description,
+        headers: { 'X-Request-Id': requestIdHeader },
         ...(spec.schema || spec.contentType
           ? {
               content: {
@@ -93,9 +114,11 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
           : {}),
       };
     }
-    for (const status of [...(r.errors ?? []), 500]) {
+    const errorStatuses = new Set([...(r.errors ?? []), ...(idempotent ? [400, 409, 422] : []), 500]);
+    for (const status of [...errorStatuses].sort((a, b) => a - b)) {
       responses[String(status)] = {
         description: STATUS_TEXT[status] ?? 'Error',
+        headers: { 'X-Request-Id': requestIdHeader },
         content: { 'application/problem+json': { schema: problemRef } },
       };
     }

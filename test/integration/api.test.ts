@@ -177,6 +177,7 @@ describe('authentication', () => {
       title: 'Unauthorized',
       status: 401,
       detail: 'A valid API key is required.',
+      request_id: res.headers.get('x-request-id'),
     });
   });
 
