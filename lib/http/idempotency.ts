@@ -25,6 +25,11 @@ import type { HttpResult, RouteDef } from './types.js';
 /** A claim older than this belongs to a request that died (routes time out within 30 s). */
 const STALE_CLAIM_MS = 60_000;
 
+/** The first request is still running: come back in a second (clients retry on Retry-After). */
+class InProgressError extends ConflictError {
+  override readonly headers = { 'Retry-After': '1' };
+}
+
 type Request = middy.Request<VaultEvent, HttpResult, Error, Context>;
 
 interface Claim {
@@ -86,11 +91,12 @@ export function idempotency(def: RouteDef): middy.MiddlewareObj<VaultEvent, Http
     }
     if (record.status !== 'completed' || !record.response_enc) {
       const stale = Date.now() - Date.parse(record.created_at) > STALE_CLAIM_MS;
-      throw new ConflictError(
-        stale
-          ? 'The first request with this Idempotency-Key did not finish; its outcome is unknown. Check, then use a new key.'
-          : 'A request with this Idempotency-Key is still in progress.',
-      );
+      if (stale) {
+        throw new ConflictError(
+          'The first request with this Idempotency-Key did not finish; its outcome is unknown. Check, then use a new key.',
+        );
+      }
+      throw new InProgressError('A request with this Idempotency-Key is still in progress.');
     }
     const replay = JSON.parse(await dataKeys.decrypt(sealRef(claim), record.response_enc)) as HttpResult;
     event.vault.replay = { ...replay, headers: { ...replay.headers, 'Idempotency-Replayed': 'true' } };

@@ -26,6 +26,10 @@ export class ListPromise<T> implements PromiseLike<Page<T>>, AsyncIterable<T> {
     return this.firstPage().then(onfulfilled, onrejected);
   }
 
+  catch<B = never>(onrejected?: ((reason: unknown) => B | PromiseLike<B>) | null): Promise<Page<T> | B> {
+    return this.firstPage().catch(onrejected);
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
     let page = await this.firstPage();
     for (;;) {

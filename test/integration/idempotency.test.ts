@@ -99,6 +99,7 @@ describe('Idempotency-Key', () => {
     });
     expect(busy.status).toBe(409);
     expect(busy.body.detail).toMatch(/in progress/);
+    expect(busy.headers.get('retry-after')).toBe('1');
     // ...and one for a request that died between its write and completing the record.
     await claimIdempotencyKey(
       tenantId,
@@ -114,6 +115,7 @@ describe('Idempotency-Key', () => {
     });
     expect(crashed.status).toBe(409);
     expect(crashed.body.detail).toMatch(/outcome is unknown/);
+    expect(crashed.headers.get('retry-after')).toBeNull();
     expect(await tokensOf(tenantId)).toHaveLength(0);
   });
 
