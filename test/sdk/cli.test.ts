@@ -7,18 +7,21 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Vault } from '../../sdk/src/index.js';
 import { type Api, startApi } from '../helpers/api.js';
+import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { root } from '../helpers/process.js';
 
 // The `vault` CLI as a process (bundled once from the SDK's sources, run on node), against the
 // real local server, with its config directory in a temp dir (XDG_CONFIG_HOME).
 
 let api: Api;
+let idp: OAuthServer;
 let cli: string;
 let configHome: string;
 let adminKey: string;
 
 beforeAll(async () => {
   api = await startApi();
+  idp = await startOAuthServer({ redirectUris: [`${api.url}/v1/connect/callback`] });
   const dir = await mkdtemp(join(tmpdir(), 'vault-cli-'));
   cli = join(dir, 'cli.mjs');
   await build({
@@ -33,6 +36,7 @@ beforeAll(async () => {
   adminKey = (await api.register('CLI')).key;
 });
 afterAll(async () => {
+  await idp?.close();
   await api.close();
 });
 
@@ -191,28 +195,43 @@ describe('vault CLI', () => {
     expect((await run(['webhooks', 'retry', hook.id, 'dlv_missing'])).code).toBe(5);
   });
 
-  it('connect prints the authorization URL and waits for the browser to come back', async () => {
+  it('connect prints the authorization URL and waits for the outcome of a real OAuth flow', async () => {
     await run(['login', '--url', api.url, '--key', adminKey]);
     const port = await freePort();
     const vault = new Vault({ baseUrl: api.url, apiKey: adminKey });
     await vault.oauthApps.create({
-      provider: 'github',
-      client_id: 'cid',
-      client_secret: 'csecret',
+      provider: 'acme',
+      client_id: idp.clientId,
+      client_secret: idp.clientSecret,
+      scopes: ['read'],
       redirect_urls: [`http://127.0.0.1:${port}/`],
-    });
-    let sent = false;
-    const r = await run(['connect', 'github', '--key', 'cli-user', '--port', String(port), '--json'], {
-      onStderr: (err) => {
-        if (sent || !/Waiting/.test(err)) return;
-        sent = true;
-        expect(err).toMatch(/https:\/\/github\.com\/login\/oauth\/authorize\?/);
-        // The browser, back from the vault's callback.
-        void fetch(`http://127.0.0.1:${port}/?status=success&token_id=tok_123`);
+      custom: {
+        name: 'Acme',
+        authorization_url: idp.authorizationUrl,
+        token_url: idp.tokenUrl,
+        issuer: idp.issuer,
       },
     });
+    let browser: Promise<void> | undefined;
+    const r = await run(['connect', 'acme', '--key', 'cli-connect', '--port', String(port), '--json'], {
+      onStderr: (err) => {
+        const url = /(http\S+\/auth\?\S+)/.exec(err)?.[1];
+        if (browser || !url || !/Waiting/.test(err)) return;
+        // The user's browser: consent at the provider, the vault's callback, then back to the CLI.
+        browser = (async () => {
+          const callback = await idp.authorize(url);
+          const res = await fetch(`${api.url}${callback.pathname}${callback.search}`, { redirect: 'manual' });
+          await fetch(res.headers.get('location') as string);
+        })();
+      },
+    });
+    await browser;
     expect(r.code).toBe(0);
-    expect(json(r)).toEqual({ status: 'success', token_id: 'tok_123' });
+    const outcome = json(r);
+    expect(outcome.status).toBe('success');
+    const token = await vault.tokens.get(outcome.token_id);
+    expect(token).toMatchObject({ provider: 'acme', key: 'cli-connect' });
+    expect(r.stdout + r.stderr).not.toContain(token.access_token);
   });
 });
 
