@@ -47,7 +47,7 @@ async function newVault(baseUrl = api.url, options: Partial<ConstructorParameter
 }
 
 describe('generated types', () => {
-  it('match what the served OpenAPI document generates (run `npm run generate -w @token-vault/sdk` if not)', async () => {
+  it('match what the served OpenAPI document generates (run `npm run sdk:generate` if not)', async () => {
     const doc = (await api.call('GET', '/openapi.json')).body;
     const fresh = await typesFromDocument(doc);
     const committed = await readFile(GENERATED_PATH, 'utf8');
