@@ -34,7 +34,8 @@ import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 
 // The route table: every HTTP route exists here once. The CDK stack makes one function per
 // entry (with IAM derived from `access`), the local server serves the same entries, and the
-// OpenAPI document is generated from their schemas.
+// OpenAPI document is generated from their schemas. Authenticated writes take an Idempotency-Key
+// whose record is sealed with the tenant's data key: they need table write and kms decrypt.
 
 const none: Access = { table: 'none', kms: [] };
 const read: Access = { table: 'read', kms: ['decrypt'] };
@@ -117,8 +118,8 @@ export const routes = {
     summary: "Rotate the tenant's data key: new secrets are sealed with a new version, old ones still open",
     tag: 'tenant',
     scope: 'admin',
-    // Generates the new version; opens nothing, so no kms:Decrypt.
-    access: { table: 'write', kms: ['generate'] },
+    // Generates the new version; decrypts only to seal an Idempotency-Key record.
+    access: { table: 'write', kms: ['generate', 'decrypt'] },
     responses: { 200: { description: 'Rotated', schema: dataKeyRotationSchema } },
     errors: [409],
   }),
@@ -131,7 +132,7 @@ export const routes = {
     summary: 'Create an API key',
     tag: 'api-keys',
     scope: 'admin',
-    access: { table: 'write', kms: [] },
+    access: { table: 'write', kms: ['decrypt'] },
     body: createApiKeyBody,
     responses: { 201: { description: 'Created; the key is shown once', schema: createdApiKeySchema } },
   }),
@@ -155,7 +156,7 @@ export const routes = {
     summary: 'Revoke an API key',
     tag: 'api-keys',
     scope: 'admin',
-    access: { table: 'write', kms: [] },
+    access: { table: 'write', kms: ['decrypt'] },
     params: idParams,
     responses: { 204: { description: 'Revoked; it stops working within the auth cache time' } },
     errors: [409],
@@ -290,7 +291,7 @@ export const routes = {
     summary: 'Delete an OAuth app',
     tag: 'oauth-apps',
     scope: 'admin',
-    access: { table: 'write', kms: [] },
+    access: { table: 'write', kms: ['decrypt'] },
     params: providerParams,
     responses: { 204: { description: 'Deleted' } },
   }),

@@ -423,8 +423,14 @@ export class TokenVault extends Construct {
             corsPreflight: {
               allowOrigins: settings.corsOrigins,
               allowMethods: [...new Set(routeList.map((r) => r.method))].map((m) => apigw.CorsHttpMethod[m]),
-              allowHeaders: ['authorization', 'content-type', 'x-registration-secret'],
-              exposeHeaders: ['location', 'www-authenticate'],
+              allowHeaders: ['authorization', 'content-type', 'x-registration-secret', 'idempotency-key'],
+              exposeHeaders: [
+                'location',
+                'www-authenticate',
+                'x-request-id',
+                'retry-after',
+                'idempotency-replayed',
+              ],
               maxAge: Duration.hours(1),
             },
           }

@@ -173,7 +173,8 @@ function preflight(req: IncomingMessage, res: ServerResponse, origins: string[],
       ? {
           'Access-Control-Allow-Origin': origins.includes('*') ? '*' : origin,
           'Access-Control-Allow-Methods': candidates.map((c) => c.def.method).join(', '),
-          'Access-Control-Allow-Headers': 'authorization, content-type, x-registration-secret',
+          'Access-Control-Allow-Headers':
+            'authorization, content-type, x-registration-secret, idempotency-key',
           'Access-Control-Max-Age': '600',
         }
       : {}),
@@ -184,9 +185,12 @@ function preflight(req: IncomingMessage, res: ServerResponse, origins: string[],
 
 function problem(res: ServerResponse, status: 404 | 405 | 413, allow: string[]) {
   const title = { 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Payload Too Large' }[status];
+  // Like the handlers' problems: every response names its request.
+  const requestId = randomUUID();
   res.writeHead(status, {
     'Content-Type': 'application/problem+json',
+    'X-Request-Id': requestId,
     ...(status === 405 ? { Allow: allow.join(', ') } : {}),
   });
-  res.end(JSON.stringify({ type: 'about:blank', title, status }));
+  res.end(JSON.stringify({ type: 'about:blank', title, status, request_id: requestId }));
 }

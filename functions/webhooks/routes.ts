@@ -17,11 +17,12 @@ import {
 // The webhook routes and jobs; functions/routes.ts folds them into the one route table.
 
 const read: Access = { table: 'read', kms: [] };
-const write: Access = { table: 'write', kms: [] };
+// Writes take an Idempotency-Key, whose record is sealed: decrypt unwraps the data key for it.
+const write: Access = { table: 'write', kms: ['decrypt'] };
 /** Seals or opens a webhook secret with the tenant's data key. */
 const writeSealed: Access = { table: 'write', kms: ['decrypt'] };
 /** Creates deliveries and hands them to the webhook queue. */
-const writeQueue: Access = { table: 'write', kms: [], queue: true };
+const writeQueue: Access = { table: 'write', kms: ['decrypt'], queue: true };
 
 export const webhookRoutes = {
   createWebhook: defineRoute({

@@ -25,6 +25,8 @@ export interface VaultRequest {
   query?: unknown;
   params?: unknown;
   rawBody?: unknown;
+  /** An idempotent retry: the first response, answered again instead of running the handler. */
+  replay?: HttpResult;
 }
 export type VaultEvent = APIGatewayProxyEventV2 & { vault: VaultRequest };
 type Request = middy.Request<VaultEvent, HttpResult, Error, Context>;
@@ -43,7 +45,7 @@ export function problemErrors(): middy.MiddlewareObj<VaultEvent, HttpResult> {
       request.response = {
         statusCode: err.statusCode,
         headers: { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store', ...err.headers },
-        body: JSON.stringify(err.statusCode >= 500 ? { ...problem, request_id: requestId } : problem),
+        body: JSON.stringify({ ...problem, request_id: requestId }),
       };
       return;
     }

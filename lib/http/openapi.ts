@@ -1,4 +1,9 @@
 import { z } from 'zod';
+import {
+  IDEMPOTENCY_DESCRIPTION,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  takesIdempotencyKey,
+} from './idempotency-key.js';
 import { problemSchema } from './schemas.js';
 import type { RouteDef } from './types.js';
 
@@ -36,6 +41,10 @@ const HEADERS: Record<string, Json> = {
     description: 'Present when the request’s `Origin` is one of the deployment’s `CORS_ORIGINS`.',
     schema: { type: 'string', maxLength: 2048 },
   },
+  'X-Request-Id': {
+    description: 'Names this request in the logs; problem bodies carry it as `request_id`.',
+    schema: { type: 'string', maxLength: 128 },
+  },
   'Retry-After': count('Seconds to wait before trying again.'),
   'RateLimit-Limit': count('The request quota: how many requests the tenant may make in a burst.'),
   'RateLimit-Remaining': count('Requests left in the current quota.'),
@@ -44,7 +53,10 @@ const HEADERS: Record<string, Json> = {
 const RATE_LIMIT_HEADERS = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'];
 const headerRefs = (names: string[]): Json =>
   Object.fromEntries(
-    ['Access-Control-Allow-Origin', ...names].map((n) => [n, { $ref: `#/components/headers/${n}` }]),
+    ['Access-Control-Allow-Origin', 'X-Request-Id', ...names].map((n) => [
+      n,
+      { $ref: `#/components/headers/${n}` },
+    ]),
   );
 
 /**
@@ -64,6 +76,8 @@ export function errorStatuses(r: RouteDef): number[] {
   if (r.query || r.params) add(422);
   if (r.query instanceof z.ZodObject && 'cursor' in r.query.shape) add(400);
   if (/\{[^}]+\}/.test(r.path)) add(404);
+  // An Idempotency-Key can be too long (400), in flight (409), or reused with another request (422).
+  if (takesIdempotencyKey(r)) add(400, 409, 422);
   return [...out].sort((a, b) => a - b);
 }
 
@@ -124,6 +138,16 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       // API Gateway caps the request line and headers at 10 KiB together.
       const schema = { type: 'string', maxLength: 8192 };
       parameters.push({ name, in: 'header', required: false, description, schema });
+    }
+    const idempotent = takesIdempotencyKey(r);
+    if (idempotent) {
+      parameters.push({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        description: IDEMPOTENCY_DESCRIPTION,
+        schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
+      });
     }
 
     const responses: Record<string, Json> = {};

@@ -9,8 +9,10 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
+import { idempotency } from './idempotency.js';
 import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
 import { rateLimit } from './rate-limit.js';
+import { requestId } from './request-id.js';
 import type { HttpResult, RouteDef, RouteInput } from './types.js';
 
 export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
@@ -33,8 +35,14 @@ export function route<D extends RouteDef>(
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
-    .use(httpCors({ origins: config.CORS_ORIGINS, exposeHeaders: 'Location, WWW-Authenticate' }))
+    .use(
+      httpCors({
+        origins: config.CORS_ORIGINS,
+        exposeHeaders: 'Location, WWW-Authenticate, X-Request-Id, Retry-After, Idempotency-Replayed',
+      }),
+    )
     .use(httpSecurityHeaders(def.csp ? { contentSecurityPolicy: def.csp } : {}))
+    .use(requestId())
     // Registered after cors and security headers so that its onError runs first and they
     // decorate the problem response too.
     .use(problemErrors())
@@ -42,8 +50,10 @@ export function route<D extends RouteDef>(
     .use(apiKeyAuth(def.scope))
     .use(rateLimit())
     .use(validate(def))
+    .use(idempotency(def))
     .handler(async (event) => {
       const v = event.vault;
+      if (v.replay) return v.replay;
       return fn({
         body: v.body,
         query: v.query,

@@ -107,6 +107,11 @@ export const keys = {
     GSI3SK: `${at}#${tenantId}#${webhookId}#${deliveryId}`,
   }),
   deliveriesDue: (shard: number) => ({ GSI3PK: `DELIVERIES#${shard}` }),
+  /** An Idempotency-Key claim and, once complete, the first response (sealed); keyed by a hash of the key. */
+  idempotency: (tenantId: string, keyHash: string) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `IDEMPOTENCY#${keyHash}`,
+  }),
 } as const;
 
 export function shardOf(id: string): number {

@@ -1,0 +1,94 @@
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ddb, tableName } from '../aws.js';
+import { isConditionFailure, ttlIn } from './db.js';
+import { keys, TTL_ATTRIBUTE } from './keys.js';
+
+// Idempotency records: claimed (in_progress) before the handler runs, completed with the sealed
+// first response after it. DynamoDB Local has no TTL, and real TTL lags by up to 48 h, so expiry
+// is checked here too (`expires_at`).
+
+export interface IdempotencyRecord {
+  status: 'in_progress' | 'completed';
+  fingerprint: string;
+  created_at: string;
+  expires_at: number;
+  /** The first response, sealed with the tenant's data key; present once completed. */
+  response_enc?: string;
+}
+
+/** Claims the key; returns the live record that holds it instead when there is one. */
+export async function claimIdempotencyKey(
+  tenantId: string,
+  keyHash: string,
+  fingerprint: string,
+  ttlSeconds: number,
+  now = Date.now(),
+): Promise<{ claimed: true } | { claimed: false; record: IdempotencyRecord }> {
+  const key = keys.idempotency(tenantId, keyHash);
+  const expiresAt = ttlIn(ttlSeconds, now);
+  try {
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...key,
+          type: 'idempotency',
+          status: 'in_progress',
+          fingerprint,
+          created_at: new Date(now).toISOString(),
+          expires_at: expiresAt,
+          [TTL_ATTRIBUTE]: expiresAt,
+        },
+        // A record past its expiry counts as absent even if TTL has not removed it yet.
+        ConditionExpression: 'attribute_not_exists(PK) OR expires_at <= :now',
+        ExpressionAttributeValues: { ':now': Math.floor(now / 1000) },
+      }),
+    );
+    return { claimed: true };
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+  const out = await ddb.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+  if (!out.Item) return claimIdempotencyKey(tenantId, keyHash, fingerprint, ttlSeconds, now);
+  return { claimed: false, record: out.Item as IdempotencyRecord };
+}
+
+export async function completeIdempotencyKey(
+  tenantId: string,
+  keyHash: string,
+  fingerprint: string,
+  responseEnc: string,
+): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: keys.idempotency(tenantId, keyHash),
+      UpdateExpression: 'SET #s = :done, response_enc = :r',
+      ConditionExpression: '#s = :claimed AND fingerprint = :f',
+      ExpressionAttributeNames: { '#s': 'status' },
+      ExpressionAttributeValues: {
+        ':done': 'completed',
+        ':claimed': 'in_progress',
+        ':r': responseEnc,
+        ':f': fingerprint,
+      },
+    }),
+  );
+}
+
+/** Gives the key back after an error response, so a retry runs again. */
+export async function releaseIdempotencyKey(tenantId: string, keyHash: string, fingerprint: string) {
+  try {
+    await ddb.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: keys.idempotency(tenantId, keyHash),
+        ConditionExpression: '#s = :claimed AND fingerprint = :f',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':claimed': 'in_progress', ':f': fingerprint },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
