@@ -169,10 +169,10 @@ describe('a connection the app must confirm (the default)', () => {
     const again = await exchange(key, code);
     expect(again.status).toBe(400);
     expect(again.headers.get('content-type')).toContain('application/problem+json');
-    expect(again.body).toEqual(INVALID);
+    expect(again.body).toEqual({ ...INVALID, request_id: expect.any(String) });
     const unknown = await exchange(key, 'x'.repeat(43));
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toEqual(INVALID);
+    expect(unknown.body).toEqual({ ...INVALID, request_id: expect.any(String) });
   }, 45_000); // waits out a few sweeper periods on a shared machine
 
   it("refuses another tenant's exchange without using the code up", async () => {
@@ -182,7 +182,7 @@ describe('a connection the app must confirm (the default)', () => {
 
     const stolen = await exchange(other.key, code);
     expect(stolen.status).toBe(400);
-    expect(stolen.body).toEqual(INVALID);
+    expect(stolen.body).toEqual({ ...INVALID, request_id: expect.any(String) });
     expect((await api.call('GET', '/v1/tokens', { key: other.key })).body.data).toEqual([]);
 
     const mine = await exchange(owner.key, code);
@@ -209,7 +209,7 @@ describe('a connection the app must confirm (the default)', () => {
     );
     const late = await exchange(key, code);
     expect(late.status).toBe(400);
-    expect(late.body).toEqual(INVALID);
+    expect(late.body).toEqual({ ...INVALID, request_id: expect.any(String) });
     expect((await tenantItems(tenantId)).filter((i) => i.type === 'pending_connection')).toEqual([]);
     expect((await api.call('GET', '/v1/tokens', { key })).body.data).toEqual([]);
   });
