@@ -71,7 +71,11 @@ export function eventBody(event: APIGatewayProxyEventV2): Uint8Array | undefined
  * and base64-encoded (API Gateway decodes it), within Lambda's 6 MB response payload.
  */
 export async function toResult(res: ProxyResponse): Promise<StreamingResult> {
-  const headers = { 'Cache-Control': 'no-store', ...res.headers };
+  // The provider's caching headers stand; without any, nothing on the way may keep the answer.
+  const headers = {
+    ...(res.headers['cache-control'] ? {} : { 'cache-control': 'no-store' }),
+    ...res.headers,
+  };
   if (!res.body) return { statusCode: res.status, headers, body: '' };
   if (responseStreaming.enabled) {
     return {
