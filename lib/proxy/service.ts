@@ -3,6 +3,7 @@ import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
 import { BadGatewayError, BadRequestError, ConflictError, HttpError, NotFoundError } from '../errors.js';
+import { responseStreaming } from '../http/streaming.js';
 import { safeFetch, UnsafeUrlError } from '../net/safe-fetch.js';
 import { logger } from '../observability.js';
 import { findProvider, resolveProviderUrls } from '../providers/catalog.js';
@@ -39,11 +40,19 @@ export const MAX_RESPONSE_BYTES = config.VAULT_MODE === 'local' ? 256 * 1024 * 1
 const UPSTREAM_TIMEOUT_MS = 25_000; // inside the 29 s of routes that call out
 const CACHE_MS = Math.max(config.AUTH_CACHE_TTL_SECONDS, 1) * 1000;
 
-const upstream = safeFetch(config.VAULT_MODE, {
+// Streamed where the server streams (locally); buffered where it cannot (Lambda), which is cheaper
+// than passing a stream along only to collect it.
+const upstreamStreamed = safeFetch(config.VAULT_MODE, {
   timeoutMs: UPSTREAM_TIMEOUT_MS,
   maxBytes: MAX_RESPONSE_BYTES,
   stream: true,
 });
+const upstreamBuffered = safeFetch(config.VAULT_MODE, {
+  timeoutMs: UPSTREAM_TIMEOUT_MS,
+  maxBytes: MAX_RESPONSE_BYTES,
+});
+const upstream: typeof upstreamBuffered = (input, init) =>
+  responseStreaming.enabled ? upstreamStreamed(input, init) : upstreamBuffered(input, init);
 
 // Hop-by-hop (RFC 9110 §7.6.1), the caller's credentials and the vault's own headers, what the
 // platform adds about the caller, and what fetch sets itself.
