@@ -219,12 +219,11 @@ export async function proxyCall(caller: Caller, req: ProxyRequest): Promise<Prox
     } catch (err) {
       if (err instanceof UnsafeUrlError)
         throw new BadGatewayError(`The provider's API URL is refused: ${err.message}.`);
-      const name = (err as Error).name;
-      throw new BadGatewayError(
-        name === 'TimeoutError'
-          ? 'The provider did not answer in time.'
-          : 'The provider could not be reached.',
-      );
+      const { name, message } = err as Error;
+      if (name === 'TimeoutError') throw new BadGatewayError('The provider did not answer in time.');
+      if (/exceeds \d+ bytes/.test(message))
+        throw new BadGatewayError('The provider’s response is larger than this deployment can return.');
+      throw new BadGatewayError('The provider could not be reached.');
     }
   };
 

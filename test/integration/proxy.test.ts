@@ -203,6 +203,53 @@ describe('the proxy', () => {
     expect(up.received).toHaveLength(4);
   });
 
+  it('holds API base URLs to the token URL rules', async () => {
+    for (const [where, url] of [
+      ['custom', 'http://example.com/api'], // http only for localhost, and only locally
+      ['custom', 'ftp://127.0.0.1/api'],
+      ['app', 'http://example.com/api'],
+    ] as const) {
+      const res = await api.call('POST', '/v1/oauth-apps', {
+        key: tenant.key,
+        body: {
+          provider: where === 'custom' ? 'bad-base' : 'github',
+          client_id: 'c',
+          client_secret: 's',
+          redirect_urls: ['https://app.example.com/oauth'],
+          ...(where === 'custom'
+            ? {
+                custom: {
+                  name: 'Bad',
+                  authorization_url: idp.authorizationUrl,
+                  token_url: idp.tokenUrl,
+                  api_base_url: url,
+                },
+              }
+            : { api_base_url: url }),
+        },
+      });
+      expect(res.status, url).toBe(422);
+      expect(res.body.errors[0].path).toBe(
+        where === 'custom' ? 'body.custom.api_base_url' : 'body.api_base_url',
+      );
+    }
+  });
+
+  it('a provider without an API base URL is a 409, and nothing is sent', async () => {
+    const res0 = await api.call('POST', '/v1/tokens', {
+      key: tenant.key,
+      body: { provider: 'salesforce', key: 'org-1', access_token: 'sf-token' },
+    });
+    expect(res0.status).toBe(201);
+    const res = await api.call('GET', '/v1/proxy/salesforce/services/data', {
+      key: tenant.key,
+      headers: { 'vault-connection-key': 'org-1' },
+    });
+    expect(res.status).toBe(409);
+    expect(res.text).not.toContain('sf-token');
+    expect(up.received).toHaveLength(0);
+  });
+
   it("another tenant's connection is not found", async () => {
     const t = await seed();
     const other = await api.register('Other');
