@@ -30,6 +30,7 @@ import {
   tokenWithSecretsSchema,
   updateTokenBody,
 } from '../lib/tokens/schemas.js';
+import { proxyRoutes } from './proxy/routes.js';
 import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 
 // The route table: every HTTP route exists here once. The CDK stack makes one function per
@@ -354,6 +355,7 @@ export const routes = {
   }),
 
   ...webhookRoutes,
+  ...proxyRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);

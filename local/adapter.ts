@@ -1,14 +1,20 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { responseStreaming } from '../lib/http/streaming.js';
 import type { HttpResult, RouteDef } from '../lib/http/types.js';
 
 // Serves the route table's handlers over node:http: each request becomes the API Gateway (HTTP
 // API, payload 2.0) event the deployed Lambda would get, and the handler's result the response.
 
-type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;
+/** Lambda's result; locally the proxy may return its body as a stream (see lib/http/streaming.ts). */
+type Result = Omit<HttpResult, 'body'> & { body?: string | Readable; isBase64Encoded?: boolean };
+type Handler = (event: APIGatewayProxyEventV2, context: Context) => Promise<Result>;
 
 /** API Gateway's hard payload limit; the handlers enforce the vault's own, smaller one. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -27,12 +33,15 @@ export interface AdapterOptions {
 }
 
 export function createAdapter({ root, routes, corsOrigins }: AdapterOptions) {
+  responseStreaming.enabled = true;
   const compiled: Compiled[] = routes.map((def) => {
     const names: string[] = [];
-    const source = def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_m, name: string) => {
-      names.push(name);
-      return '([^/]+)';
-    });
+    const source = def.path
+      .replace(/[.*?^$()|[\]\\]/g, '\\$&')
+      .replace(/\{(\w+)(\+?)\}/g, (_m, name: string, greedy: string) => {
+        names.push(name);
+        return greedy ? '(.+)' : '([^/]+)';
+      });
     return { def, pattern: new RegExp(`^${source}$`), names };
   });
 
@@ -49,7 +58,7 @@ export function createAdapter({ root, routes, corsOrigins }: AdapterOptions) {
     if (method === 'OPTIONS' && candidates.length > 0 && corsOrigins.length > 0) {
       return preflight(req, res, corsOrigins, candidates);
     }
-    const match = candidates.find((c) => c.def.method === method);
+    const match = candidates.find((c) => c.def.method === method || c.def.method === 'ANY');
     if (!match) {
       return problem(
         res,
@@ -71,7 +80,11 @@ export function createAdapter({ root, routes, corsOrigins }: AdapterOptions) {
     // Lambda drops headers whose value is undefined (middy sets some that way); node:http would throw.
     const headers = Object.entries(result.headers ?? {}).filter(([, v]) => v !== undefined && v !== null);
     res.writeHead(result.statusCode, Object.fromEntries(headers));
-    res.end(result.body ?? '');
+    if (result.body instanceof Readable) {
+      // A streamed body (the proxy): a failure mid-way cuts the connection, as it would upstream.
+      await pipeline(result.body, res).catch(() => res.destroy());
+    } else if (result.isBase64Encoded) res.end(Buffer.from(result.body ?? '', 'base64'));
+    else res.end(result.body ?? '');
   };
 }
 
@@ -109,16 +122,22 @@ function toEvent(
   // API Gateway joins repeated query parameters with commas.
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
-  const pathParameters = Object.fromEntries(
-    match.names.map((n, i) => [n, decodeURIComponent(groups[i] ?? '')]),
-  );
+  const decode = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  const pathParameters = Object.fromEntries(match.names.map((n, i) => [n, decode(groups[i] ?? '')]));
   const now = new Date();
   const requestId = randomUUID();
   const routeKey = `${method} ${match.def.path}`;
   return {
     version: '2.0',
     routeKey,
-    rawPath: url.pathname,
+    // As received: dot segments and encodings unresolved (the proxy refuses paths that would escape).
+    rawPath: (req.url ?? '/').split('?')[0] as string,
     rawQueryString: url.search.slice(1),
     ...(cookies.length ? { cookies } : {}),
     headers,
@@ -142,8 +161,13 @@ function toEvent(
       time: now.toUTCString(),
       timeEpoch: now.getTime(),
     },
-    ...(body.length ? { body: body.toString('utf8') } : {}),
-    isBase64Encoded: false,
+    // Like API Gateway: text as is, anything else (binary) base64-encoded.
+    ...(body.length
+      ? isUtf8(body)
+        ? { body: body.toString('utf8') }
+        : { body: body.toString('base64') }
+      : {}),
+    isBase64Encoded: body.length > 0 && !isUtf8(body),
   };
 }
 
@@ -172,7 +196,9 @@ function preflight(req: IncomingMessage, res: ServerResponse, origins: string[],
     ...(allowed
       ? {
           'Access-Control-Allow-Origin': origins.includes('*') ? '*' : origin,
-          'Access-Control-Allow-Methods': candidates.map((c) => c.def.method).join(', '),
+          'Access-Control-Allow-Methods': candidates
+            .map((c) => (c.def.method === 'ANY' ? 'GET, POST, PUT, PATCH, DELETE' : c.def.method))
+            .join(', '),
           'Access-Control-Allow-Headers':
             'authorization, content-type, x-registration-secret, idempotency-key',
           'Access-Control-Max-Age': '600',

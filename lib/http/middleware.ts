@@ -1,10 +1,12 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { isAgentKeyHeader } from '../auth/agent-keys.js';
 import { type AuthContext, authenticate, requireScope } from '../auth/api-keys.js';
 import {
   BadRequestError,
   type FieldError,
+  ForbiddenError,
   HttpError,
   internalProblem,
   PayloadTooLargeError,
@@ -92,6 +94,9 @@ export function jsonBody(expectsBody: boolean): middy.MiddlewareObj<VaultEvent, 
 /** Resolves the API key and checks the route's scope. */
 export function apiKeyAuth(scope: RouteDef['scope']): middy.MiddlewareObj<VaultEvent, HttpResult> {
   const before = async (request: Request) => {
+    // Agent keys work on the proxy and MCP only, which authenticate on their own.
+    if (isAgentKeyHeader(request.event.headers?.authorization))
+      throw new ForbiddenError('Agent keys work only on /v1/proxy and /mcp.');
     if (scope === null) return;
     const auth = await authenticate(request.event.headers?.authorization);
     requireScope(auth, scope);

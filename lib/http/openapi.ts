@@ -179,30 +179,34 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
       };
     }
 
-    paths[r.path] ??= {};
-    (paths[r.path] as Record<string, Json>)[r.method.toLowerCase()] = {
-      operationId: r.id,
-      summary: r.summary,
-      tags: [r.tag],
-      ...(r.scope
-        ? { security: [{ apiKey: [] }], description: `Requires the \`${r.scope}\` scope (or \`admin\`).` }
-        : r.secretHeader
+    // `{path+}` (API Gateway's greedy parameter) is `{path}` in OpenAPI; ANY is each method.
+    const path = r.path.replace(/\{(\w+)\+\}/g, '{$1}');
+    paths[path] ??= {};
+    const methods = r.method === 'ANY' ? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] : [r.method];
+    for (const method of methods)
+      (paths[path] as Record<string, Json>)[method.toLowerCase()] = {
+        operationId: r.method === 'ANY' ? `${r.id}${method[0]}${method.slice(1).toLowerCase()}` : r.id,
+        summary: r.summary,
+        tags: [r.tag],
+        ...(r.scope
+          ? { security: [{ apiKey: [] }], description: `Requires the \`${r.scope}\` scope (or \`admin\`).` }
+          : r.secretHeader
+            ? {
+                security: [...(r.secretHeader.optional ? [{}] : []), { [r.secretHeader.name]: [] }],
+                description: r.secretHeader.description,
+              }
+            : { security: [], description: 'Public: no API key.' }),
+        ...(parameters.length ? { parameters } : {}),
+        ...(r.body
           ? {
-              security: [...(r.secretHeader.optional ? [{}] : []), { [r.secretHeader.name]: [] }],
-              description: r.secretHeader.description,
+              requestBody: {
+                required: true,
+                content: { 'application/json': { schema: toSchema(r.body, 'input') } },
+              },
             }
-          : { security: [], description: 'Public: no API key.' }),
-      ...(parameters.length ? { parameters } : {}),
-      ...(r.body
-        ? {
-            requestBody: {
-              required: true,
-              content: { 'application/json': { schema: toSchema(r.body, 'input') } },
-            },
-          }
-        : {}),
-      responses,
-    };
+          : {}),
+        responses,
+      };
   }
 
   return {

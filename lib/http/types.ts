@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { Scope } from '../auth/scopes.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+/** `ANY`: every method, one function (the proxy). */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
 
 /** What a route's function may touch; the CDK stack derives each function's IAM policy from it. */
 export interface Access {
@@ -32,7 +33,7 @@ export interface RouteDef<
   /** Unique, PascalCase: names the Lambda function and the OpenAPI operation. */
   id: string;
   method: HttpMethod;
-  /** API Gateway path template, e.g. `/v1/tokens/{id}`. */
+  /** API Gateway path template, e.g. `/v1/tokens/{id}`; `{name+}` (last) takes the rest of the path. */
   path: string;
   /** Handler file, relative to the project root; it exports `handler`. */
   entry: string;

@@ -114,9 +114,10 @@ const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
 /** A fetch for untrusted destinations; see the module comment. Compatible with oauth4webapi's customFetch. */
 export function safeFetch(
   policy: NetPolicy,
-  opts: { timeoutMs?: number; maxBytes?: number } = {},
+  opts: { timeoutMs?: number; maxBytes?: number; stream?: boolean } = {},
 ): (input: string | URL | Request, init?: RequestInit) => Promise<Response> {
-  const { timeoutMs = 10_000, maxBytes = 1024 * 1024 } = opts;
+  // `stream`: the response body is handed on as it arrives (the proxy), still capped at maxBytes.
+  const { timeoutMs = 10_000, maxBytes = 1024 * 1024, stream = false } = opts;
   // undici's own fetch with its own Agent: the global fetch's bundled undici may differ in version.
   const dispatcher = new undici.Agent(policy === 'deployed' ? { connect: { lookup: publicOnlyLookup } } : {});
 
@@ -137,9 +138,13 @@ export function safeFetch(
         signal,
         dispatcher,
       });
-      const body = NULL_BODY_STATUS.has(res.status) ? null : await readCapped(res, maxBytes);
+      const body = NULL_BODY_STATUS.has(res.status)
+        ? null
+        : stream
+          ? capStream(res, maxBytes)
+          : await readCapped(res, maxBytes);
       const headers = new Headers([...res.headers]);
-      // The body is already decoded and buffered: these would now describe something else.
+      // The body is already decoded (and buffered, unless streamed): these would now describe something else.
       headers.delete('content-encoding');
       headers.delete('content-length');
       const response = new Response(body, { status: res.status, statusText: res.statusText, headers });
@@ -169,6 +174,21 @@ async function readCapped({ body, headers }: undici.Response, maxBytes: number):
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** Passes the body through, erroring the stream as soon as it passes maxBytes. */
+function capStream({ body }: undici.Response, maxBytes: number): ReadableStream<Uint8Array> | null {
+  if (!body) return null;
+  let total = 0;
+  return (body as ReadableStream<Uint8Array>).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        total += chunk.byteLength;
+        if (total > maxBytes) controller.error(new Error(`response body exceeds ${maxBytes} bytes`));
+        else controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 function bareHost(url: URL): string {

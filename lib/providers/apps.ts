@@ -20,16 +20,22 @@ export async function createOAuthApp(tenantId: string, input: CreateOAuthAppInpu
       { path: 'body.custom', message: `'${input.provider}' is not in the catalog: define it in \`custom\`.` },
     ]);
   }
-  if (input.custom) {
-    // A tenant-chosen token URL is where the vault will send client secrets and refresh tokens.
-    for (const field of ['token_url', 'authorization_url'] as const) {
-      try {
-        await assertSafeUrl(input.custom[field], config.VAULT_MODE);
-      } catch (err) {
-        if (err instanceof UnsafeUrlError)
-          throw new ValidationError([{ path: `body.custom.${field}`, message: err.message }]);
-        throw err;
-      }
+  // A tenant-chosen token URL is where the vault will send client secrets and refresh tokens; an
+  // API base URL is where the proxy sends access tokens.
+  const urls: [string, string | undefined][] = [
+    ['custom.token_url', input.custom?.token_url],
+    ['custom.authorization_url', input.custom?.authorization_url],
+    ['custom.api_base_url', input.custom?.api_base_url],
+    ['api_base_url', input.api_base_url],
+  ];
+  for (const [field, url] of urls) {
+    if (url === undefined) continue;
+    try {
+      await assertSafeUrl(url, config.VAULT_MODE);
+    } catch (err) {
+      if (err instanceof UnsafeUrlError)
+        throw new ValidationError([{ path: `body.${field}`, message: err.message }]);
+      throw err;
     }
   }
   const app: OAuthAppRecord = {
@@ -41,6 +47,7 @@ export async function createOAuthApp(tenantId: string, input: CreateOAuthAppInpu
     redirect_urls: input.redirect_urls,
     url_params: input.url_params ?? {},
     custom: input.custom ?? null,
+    ...(input.api_base_url ? { api_base_url: input.api_base_url } : {}),
     created_at: new Date().toISOString(),
   };
   app.client_secret_enc = await dataKeys.encrypt(appSealRef(app), input.client_secret);
@@ -57,6 +64,7 @@ export function appView(a: OAuthAppRecord, callbackUrl: string) {
     redirect_urls: a.redirect_urls,
     url_params: a.url_params,
     custom: a.custom,
+    api_base_url: a.api_base_url ?? a.custom?.api_base_url ?? findProvider(a.provider)?.api_base_url ?? null,
     callback_url: callbackUrl,
     created_at: a.created_at,
   };

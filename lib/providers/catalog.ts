@@ -11,6 +11,10 @@ import { z } from 'zod';
  *   DELETE endpoints, app uninstall) are left out.
  * - `issuer` is only set where the provider documents its issuer identifier (OIDC discovery or
  *   RFC 8414 metadata), so an RFC 9207 `iss` in the authorization response can be checked.
+ * - `api_base_url`: where the proxy sends API calls (https, no query; placeholders as above). Absent
+ *   where the API host is per account (Salesforce's instance URL, DocuSign's base URI, Mailchimp's
+ *   data centre): the OAuth app sets its own `api_base_url` then.
+ * - `api_auth`: how the proxy presents the access token; absent means `Authorization: Bearer <token>`.
  * - `refresh`: 'none' = no refresh tokens; 'static' = the refresh token stays usable (a new one may
  *   still be returned, and is then stored); 'rotating' = each refresh returns a new refresh token
  *   and the previous one stops working, so refreshes must be serialized.
@@ -20,6 +24,8 @@ export const providerSchema = z.strictObject({
   name: z.string().min(1),
   authorization_url: z.string(),
   token_url: z.string(),
+  api_base_url: z.string().optional(),
+  api_auth: z.strictObject({ header: z.string(), prefix: z.string() }).optional(),
   revocation_url: z.string().optional(),
   issuer: z.string().optional(),
   default_scopes: z.array(z.string()),
@@ -41,6 +47,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Airtable',
     authorization_url: 'https://airtable.com/oauth2/v1/authorize',
     token_url: 'https://airtable.com/oauth2/v1/token',
+    api_base_url: 'https://api.airtable.com',
     default_scopes: ['data.records:read', 'schema.bases:read'],
     scope_separator: ' ',
     pkce: true, // required by Airtable
@@ -55,6 +62,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Asana',
     authorization_url: 'https://app.asana.com/-/oauth_authorize',
     token_url: 'https://app.asana.com/-/oauth_token',
+    api_base_url: 'https://app.asana.com/api/1.0',
     revocation_url: 'https://app.asana.com/-/oauth_revoke',
     // Apps registered for "Full permissions" get `default` when no scope is sent; apps registered
     // for granular scopes must request their own (e.g. 'tasks:read'); the two modes cannot be mixed.
@@ -72,6 +80,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Atlassian (Jira, Confluence)',
     authorization_url: 'https://auth.atlassian.com/authorize',
     token_url: 'https://auth.atlassian.com/oauth/token',
+    api_base_url: 'https://api.atlassian.com',
     default_scopes: ['offline_access', 'read:me'],
     scope_separator: ' ',
     pkce: false,
@@ -86,6 +95,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Bitbucket Cloud',
     authorization_url: 'https://bitbucket.org/site/oauth2/authorize',
     token_url: 'https://bitbucket.org/site/oauth2/access_token',
+    api_base_url: 'https://api.bitbucket.org/2.0',
     default_scopes: [], // permissions are configured on the OAuth consumer
     scope_separator: ' ',
     pkce: false,
@@ -100,6 +110,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Box',
     authorization_url: 'https://account.box.com/api/oauth2/authorize',
     token_url: 'https://api.box.com/oauth2/token',
+    api_base_url: 'https://api.box.com/2.0',
     revocation_url: 'https://api.box.com/oauth2/revoke',
     default_scopes: [], // scopes are configured on the app
     scope_separator: ' ',
@@ -115,6 +126,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Calendly',
     authorization_url: 'https://auth.calendly.com/oauth/authorize',
     token_url: 'https://auth.calendly.com/oauth/token',
+    api_base_url: 'https://api.calendly.com',
     revocation_url: 'https://auth.calendly.com/oauth/revoke',
     // Apps created after scopes shipped (March 2026) get no API access until scopes are requested.
     default_scopes: [],
@@ -131,6 +143,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'ClickUp',
     authorization_url: 'https://app.clickup.com/api',
     token_url: 'https://api.clickup.com/api/v2/oauth/token',
+    api_base_url: 'https://api.clickup.com/api/v2',
     default_scopes: [], // ClickUp has no OAuth scopes
     scope_separator: ' ',
     pkce: false,
@@ -145,6 +158,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Discord',
     authorization_url: 'https://discord.com/api/oauth2/authorize',
     token_url: 'https://discord.com/api/oauth2/token',
+    api_base_url: 'https://discord.com/api/v10',
     revocation_url: 'https://discord.com/api/oauth2/token/revoke',
     issuer: 'https://discord.com', // RFC 8414 metadata; advertises authorization_response_iss_parameter_supported
     default_scopes: ['identify'],
@@ -175,6 +189,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Dropbox',
     authorization_url: 'https://www.dropbox.com/oauth2/authorize',
     token_url: 'https://api.dropboxapi.com/oauth2/token',
+    api_base_url: 'https://api.dropboxapi.com',
     default_scopes: [], // empty = every scope enabled on the app
     scope_separator: ' ',
     pkce: true,
@@ -190,6 +205,7 @@ export const PROVIDERS: readonly Provider[] = [
     // Unversioned endpoints use the app's default Graph API version.
     authorization_url: 'https://www.facebook.com/dialog/oauth',
     token_url: 'https://graph.facebook.com/oauth/access_token',
+    api_base_url: 'https://graph.facebook.com',
     default_scopes: ['public_profile'],
     scope_separator: ',',
     pkce: false,
@@ -205,6 +221,7 @@ export const PROVIDERS: readonly Provider[] = [
     authorization_url: 'https://www.figma.com/oauth',
     // Code exchange endpoint; Figma documents refreshes at https://api.figma.com/v1/oauth/refresh.
     token_url: 'https://api.figma.com/v1/oauth/token',
+    api_base_url: 'https://api.figma.com',
     default_scopes: ['current_user:read'],
     scope_separator: ',',
     pkce: false,
@@ -219,6 +236,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'GitHub',
     authorization_url: 'https://github.com/login/oauth/authorize',
     token_url: 'https://github.com/login/oauth/access_token',
+    api_base_url: 'https://api.github.com',
     default_scopes: ['read:user'],
     scope_separator: ' ',
     pkce: true, // S256 supported since July 2025
@@ -233,6 +251,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'GitLab.com',
     authorization_url: 'https://gitlab.com/oauth/authorize',
     token_url: 'https://gitlab.com/oauth/token',
+    api_base_url: 'https://gitlab.com/api/v4',
     revocation_url: 'https://gitlab.com/oauth/revoke',
     issuer: 'https://gitlab.com',
     default_scopes: ['read_user'],
@@ -249,6 +268,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Google',
     authorization_url: 'https://accounts.google.com/o/oauth2/v2/auth',
     token_url: 'https://oauth2.googleapis.com/token',
+    api_base_url: 'https://www.googleapis.com',
     revocation_url: 'https://oauth2.googleapis.com/revoke',
     issuer: 'https://accounts.google.com',
     default_scopes: ['https://www.googleapis.com/auth/userinfo.email'],
@@ -266,6 +286,7 @@ export const PROVIDERS: readonly Provider[] = [
     authorization_url: 'https://app.hubspot.com/oauth/authorize',
     // Date-versioned OAuth API; the legacy /oauth/v1/token is sunset on 2027-02-16.
     token_url: 'https://api.hubapi.com/oauth/2026-03/token',
+    api_base_url: 'https://api.hubapi.com',
     revocation_url: 'https://api.hubapi.com/oauth/2026-03/token/revoke',
     default_scopes: ['oauth'],
     scope_separator: ' ',
@@ -281,6 +302,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Intercom',
     authorization_url: 'https://app.intercom.com/oauth', // US region; EU/AU workspaces use regional hosts
     token_url: 'https://api.intercom.io/auth/eagle/token',
+    api_base_url: 'https://api.intercom.io',
     default_scopes: [], // permissions are configured on the app
     scope_separator: ' ',
     pkce: false,
@@ -296,6 +318,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Linear',
     authorization_url: 'https://linear.app/oauth/authorize',
     token_url: 'https://api.linear.app/oauth/token',
+    api_base_url: 'https://api.linear.app',
     revocation_url: 'https://api.linear.app/oauth/revoke',
     default_scopes: ['read'],
     scope_separator: ',',
@@ -311,6 +334,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'LinkedIn',
     authorization_url: 'https://www.linkedin.com/oauth/v2/authorization',
     token_url: 'https://www.linkedin.com/oauth/v2/accessToken',
+    api_base_url: 'https://api.linkedin.com',
     revocation_url: 'https://www.linkedin.com/oauth/v2/revoke',
     default_scopes: [], // available scopes depend on the products enabled on the app
     scope_separator: ' ',
@@ -340,6 +364,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Microsoft (Entra ID / Microsoft Graph)',
     authorization_url: 'https://login.microsoftonline.com/common/oauth2/v2.0/authorize',
     token_url: 'https://login.microsoftonline.com/common/oauth2/v2.0/token',
+    api_base_url: 'https://graph.microsoft.com',
     // No fixed issuer: with the `common` tenant the issuer names the user's tenant.
     default_scopes: ['offline_access', 'User.Read'],
     scope_separator: ' ',
@@ -355,6 +380,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Miro',
     authorization_url: 'https://miro.com/oauth/authorize',
     token_url: 'https://api.miro.com/v1/oauth/token',
+    api_base_url: 'https://api.miro.com',
     default_scopes: [], // scopes are configured on the app
     scope_separator: ' ',
     pkce: false,
@@ -369,6 +395,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Notion',
     authorization_url: 'https://api.notion.com/v1/oauth/authorize',
     token_url: 'https://api.notion.com/v1/oauth/token',
+    api_base_url: 'https://api.notion.com',
     revocation_url: 'https://api.notion.com/v1/oauth/revoke',
     default_scopes: [], // capabilities are configured on the integration
     scope_separator: ' ',
@@ -384,6 +411,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Pipedrive',
     authorization_url: 'https://oauth.pipedrive.com/oauth/authorize',
     token_url: 'https://oauth.pipedrive.com/oauth/token',
+    api_base_url: 'https://api.pipedrive.com',
     revocation_url: 'https://oauth.pipedrive.com/oauth/revoke',
     default_scopes: [], // scopes are configured on the app
     scope_separator: ' ',
@@ -399,6 +427,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'QuickBooks Online (Intuit)',
     authorization_url: 'https://appcenter.intuit.com/connect/oauth2',
     token_url: 'https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer',
+    api_base_url: 'https://quickbooks.api.intuit.com',
     revocation_url: 'https://developer.api.intuit.com/v2/oauth2/tokens/revoke',
     default_scopes: ['com.intuit.quickbooks.accounting'],
     scope_separator: ' ',
@@ -415,6 +444,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Reddit',
     authorization_url: 'https://www.reddit.com/api/v1/authorize',
     token_url: 'https://www.reddit.com/api/v1/access_token',
+    api_base_url: 'https://oauth.reddit.com',
     revocation_url: 'https://www.reddit.com/api/v1/revoke_token',
     default_scopes: ['identity'],
     scope_separator: ' ',
@@ -445,6 +475,8 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Shopify',
     authorization_url: 'https://{shop}.myshopify.com/admin/oauth/authorize',
     token_url: 'https://{shop}.myshopify.com/admin/oauth/access_token',
+    api_base_url: 'https://{shop}.myshopify.com/admin/api',
+    api_auth: { header: 'X-Shopify-Access-Token', prefix: '' },
     default_scopes: ['read_products'],
     scope_separator: ',',
     pkce: false,
@@ -462,6 +494,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Slack',
     authorization_url: 'https://slack.com/oauth/v2/authorize',
     token_url: 'https://slack.com/api/oauth.v2.access',
+    api_base_url: 'https://slack.com/api',
     default_scopes: ['chat:write'], // bot scopes; user scopes go in `user_scope`
     scope_separator: ',',
     pkce: false, // opt-in per app, and enabling it turns the app into a public client
@@ -476,6 +509,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Spotify',
     authorization_url: 'https://accounts.spotify.com/authorize',
     token_url: 'https://accounts.spotify.com/api/token',
+    api_base_url: 'https://api.spotify.com',
     default_scopes: ['user-read-email'],
     scope_separator: ' ',
     pkce: true,
@@ -490,6 +524,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Strava',
     authorization_url: 'https://www.strava.com/oauth/authorize',
     token_url: 'https://www.strava.com/oauth/token',
+    api_base_url: 'https://www.strava.com/api/v3',
     default_scopes: ['read'],
     scope_separator: ',',
     pkce: false,
@@ -504,6 +539,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Stripe Connect',
     authorization_url: 'https://connect.stripe.com/oauth/authorize',
     token_url: 'https://connect.stripe.com/oauth/token', // client_secret is the platform's secret key
+    api_base_url: 'https://api.stripe.com',
     default_scopes: ['read_write'],
     scope_separator: ' ',
     pkce: false,
@@ -518,6 +554,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Twitch',
     authorization_url: 'https://id.twitch.tv/oauth2/authorize',
     token_url: 'https://id.twitch.tv/oauth2/token',
+    api_base_url: 'https://api.twitch.tv/helix',
     revocation_url: 'https://id.twitch.tv/oauth2/revoke',
     default_scopes: ['user:read:email'],
     scope_separator: ' ',
@@ -533,6 +570,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'X (Twitter)',
     authorization_url: 'https://x.com/i/oauth2/authorize',
     token_url: 'https://api.x.com/2/oauth2/token',
+    api_base_url: 'https://api.x.com',
     revocation_url: 'https://api.x.com/2/oauth2/revoke',
     default_scopes: ['tweet.read', 'users.read', 'offline.access'],
     scope_separator: ' ',
@@ -548,6 +586,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Typeform',
     authorization_url: 'https://api.typeform.com/oauth/authorize', // EU data center: api.typeform.eu
     token_url: 'https://api.typeform.com/oauth/token',
+    api_base_url: 'https://api.typeform.com',
     default_scopes: ['accounts:read', 'offline'], // `offline` is needed for a refresh token
     scope_separator: ' ',
     pkce: false,
@@ -562,6 +601,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Webflow',
     authorization_url: 'https://webflow.com/oauth/authorize',
     token_url: 'https://api.webflow.com/oauth/access_token',
+    api_base_url: 'https://api.webflow.com',
     default_scopes: ['sites:read'],
     scope_separator: ' ',
     pkce: false,
@@ -576,6 +616,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Xero',
     authorization_url: 'https://login.xero.com/identity/connect/authorize',
     token_url: 'https://identity.xero.com/connect/token',
+    api_base_url: 'https://api.xero.com',
     revocation_url: 'https://identity.xero.com/connect/revocation',
     default_scopes: ['offline_access', 'accounting.settings.read'],
     scope_separator: ' ',
@@ -591,6 +632,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Zendesk',
     authorization_url: 'https://{subdomain}.zendesk.com/oauth/authorizations/new',
     token_url: 'https://{subdomain}.zendesk.com/oauth/tokens',
+    api_base_url: 'https://{subdomain}.zendesk.com/api/v2',
     default_scopes: ['read'],
     scope_separator: ' ',
     pkce: true,
@@ -605,6 +647,7 @@ export const PROVIDERS: readonly Provider[] = [
     name: 'Zoom',
     authorization_url: 'https://zoom.us/oauth/authorize',
     token_url: 'https://zoom.us/oauth/token',
+    api_base_url: 'https://api.zoom.us/v2',
     revocation_url: 'https://zoom.us/oauth/revoke',
     default_scopes: [], // scopes are configured on the app
     scope_separator: ' ',
@@ -646,7 +689,7 @@ const URL_PARAM_VALUE = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,62}$/;
 export function resolveProviderUrls(
   p: Provider,
   params: Record<string, string>,
-): { authorization_url: string; token_url: string; revocation_url?: string } {
+): { authorization_url: string; token_url: string; revocation_url?: string; api_base_url?: string } {
   for (const key of Object.keys(params)) {
     if (!p.url_params.includes(key)) {
       throw new UrlParamError(key, `Unexpected URL parameter "${key}" for provider "${p.id}"`);
@@ -674,10 +717,16 @@ export function resolveProviderUrls(
     return url;
   };
 
-  const resolved: { authorization_url: string; token_url: string; revocation_url?: string } = {
+  const resolved: {
+    authorization_url: string;
+    token_url: string;
+    revocation_url?: string;
+    api_base_url?: string;
+  } = {
     authorization_url: resolve(p.authorization_url),
     token_url: resolve(p.token_url),
   };
   if (p.revocation_url !== undefined) resolved.revocation_url = resolve(p.revocation_url);
+  if (p.api_base_url !== undefined) resolved.api_base_url = resolve(p.api_base_url);
   return resolved;
 }

@@ -16,6 +16,10 @@ const urlParams = boundedRecord(
   10,
 ).describe('Values for a provider\'s URL placeholders, e.g. {"shop": "acme"} for Shopify.');
 
+const apiBaseUrl = webUrl.describe(
+  'Where the proxy sends API calls (`/v1/proxy/{provider}/...`). Must be https and resolve to a public address when deployed.',
+);
+
 /** A provider that is not in the catalog: any OAuth 2.0 authorization server. */
 export const customProviderSchema = z
   .strictObject({
@@ -27,6 +31,7 @@ export const customProviderSchema = z
     token_auth: z.enum(['client_secret_basic', 'client_secret_post']).default('client_secret_basic'),
     authorize_params: boundedRecord(z.string().max(100), z.string().max(500), 20).default({}),
     issuer: z.string().max(2048).optional().describe('Expected `iss` in authorization responses (RFC 9207).'),
+    api_base_url: apiBaseUrl.optional(),
   })
   .meta({ id: 'CustomProvider' });
 
@@ -48,6 +53,11 @@ export const createOAuthAppBody = z
         'Where the connect flow may send the browser back to (your app). A session’s redirect_url must start with one of these.',
       ),
     url_params: urlParams.optional(),
+    api_base_url: apiBaseUrl
+      .optional()
+      .describe(
+        "Overrides the catalog's API base URL for the proxy, e.g. a Salesforce org's instance URL. Must be https and resolve to a public address when deployed.",
+      ),
     custom: customProviderSchema.optional().describe('Required when `provider` is not in the catalog.'),
   })
   .meta({ id: 'CreateOAuthAppRequest' });
@@ -60,6 +70,7 @@ export const oauthAppSchema = z
     redirect_urls: z.array(z.string()),
     url_params: z.record(z.string(), z.string()),
     custom: customProviderSchema.nullable(),
+    api_base_url: z.string().nullable().describe('The API base URL the proxy uses, if any.'),
     callback_url: z.string().describe('Register this redirect URI with the provider.'),
     created_at: isoTime,
   })

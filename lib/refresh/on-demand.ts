@@ -16,13 +16,26 @@ export interface RefreshResponse {
   token: TokenRecord | null;
 }
 
-/** A token valid for at least the margin when it can be; otherwise the stored one, whose status says why. */
-export async function getFreshToken(tenantId: string, tokenId: string): Promise<TokenRecord> {
-  const t = await mustGetToken(tenantId, tokenId);
-  if (!readWantsRefresh(t)) return t;
+/** Refreshes through the RefreshOnDemand function: what GetToken, which may not write, uses. */
+async function invokeRefresh(tenantId: string, tokenId: string): Promise<TokenRecord | null> {
   const out = await invokeFunction<RefreshResponse>(REFRESH_ON_DEMAND, {
     tenant_id: tenantId,
     token_id: tokenId,
   } satisfies RefreshRequest);
-  return out.token ?? mustGetToken(tenantId, tokenId, true); // gone meanwhile: the 404
+  return out.token;
+}
+
+/**
+ * A token valid for at least the margin when it can be; otherwise the stored one, whose status says
+ * why. A function that holds the refresh's rights itself (the proxy) passes the engine's
+ * `refreshForRead` as `refreshNow`.
+ */
+export async function getFreshToken(
+  tenantId: string,
+  tokenId: string,
+  refreshNow: (tenantId: string, tokenId: string) => Promise<TokenRecord | null> = invokeRefresh,
+): Promise<TokenRecord> {
+  const t = await mustGetToken(tenantId, tokenId);
+  if (!readWantsRefresh(t)) return t;
+  return (await refreshNow(tenantId, tokenId)) ?? mustGetToken(tenantId, tokenId, true); // gone meanwhile: the 404
 }

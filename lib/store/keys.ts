@@ -40,6 +40,14 @@ export const keys = {
   }),
   apiKeysOf: (tenantId: string) => ({ GSI1PK: `TENANT#${tenantId}#APIKEYS` }),
 
+  /** Agent keys: like API keys, found by id alone at authentication, listed per tenant on GSI1. */
+  agentKey: (keyId: string) => ({ PK: `AGENTKEY#${keyId}`, SK: 'AGENTKEY' }),
+  agentKeyOwner: (tenantId: string, createdAt: string, keyId: string) => ({
+    GSI1PK: `TENANT#${tenantId}#AGENTKEYS`,
+    GSI1SK: `${createdAt}#${keyId}`,
+  }),
+  agentKeysOf: (tenantId: string) => ({ GSI1PK: `TENANT#${tenantId}#AGENTKEYS` }),
+
   token: (tenantId: string, tokenId: string) => ({ PK: `TENANT#${tenantId}`, SK: `TOKEN#${tokenId}` }),
   tokensOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'TOKEN#' }),
   tokenClaim: (tenantId: string, provider: string, key: string) => ({

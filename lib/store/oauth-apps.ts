@@ -15,6 +15,8 @@ export interface OAuthAppRecord {
   redirect_urls: string[];
   url_params: Record<string, string>;
   custom: CustomProvider | null;
+  /** Overrides the provider's API base URL for the proxy. */
+  api_base_url?: string;
   created_at: string;
 }
 
@@ -34,6 +36,7 @@ function fromItem(i: Record<string, unknown>): OAuthAppRecord {
     redirect_urls: (i.redirect_urls as string[]) ?? [],
     url_params: (i.url_params as Record<string, string>) ?? {},
     custom: (i.custom as CustomProvider | null) ?? null,
+    ...(i.api_base_url ? { api_base_url: i.api_base_url as string } : {}),
     created_at: i.created_at as string,
   };
 }

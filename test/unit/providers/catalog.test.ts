@@ -45,7 +45,12 @@ const REQUIRED_IDS = [
 const PLACEHOLDER = /\{([^{}]*)\}/g;
 
 function urlsOf(p: Provider): string[] {
-  return [p.authorization_url, p.token_url, ...(p.revocation_url === undefined ? [] : [p.revocation_url])];
+  return [
+    p.authorization_url,
+    p.token_url,
+    ...(p.revocation_url === undefined ? [] : [p.revocation_url]),
+    ...(p.api_base_url === undefined ? [] : [p.api_base_url]),
+  ];
 }
 
 function placeholdersOf(p: Provider): Set<string> {
@@ -189,6 +194,7 @@ describe('resolveProviderUrls', () => {
     expect(urls).toEqual({
       authorization_url: 'https://acme-store.myshopify.com/admin/oauth/authorize',
       token_url: 'https://acme-store.myshopify.com/admin/oauth/access_token',
+      api_base_url: 'https://acme-store.myshopify.com/admin/api',
     });
     expect(new URL(urls.token_url).hostname).toBe('acme-store.myshopify.com');
   });
@@ -205,6 +211,7 @@ describe('resolveProviderUrls', () => {
       authorization_url: google.authorization_url,
       token_url: google.token_url,
       revocation_url: 'https://oauth2.googleapis.com/revoke',
+      api_base_url: 'https://www.googleapis.com',
     });
     expect(resolveProviderUrls(get('figma'), {})).not.toHaveProperty('revocation_url');
   });

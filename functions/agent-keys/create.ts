@@ -1,0 +1,8 @@
+import { createAgentKey } from '../../lib/agent-keys/service.js';
+import { created } from '../../lib/http/responses.js';
+import { route } from '../../lib/http/route.js';
+import { routes } from '../routes.js';
+
+export const handler = route(routes.createAgentKey, async ({ auth, body }) =>
+  created(await createAgentKey(auth, body)),
+);
