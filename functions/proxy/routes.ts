@@ -50,7 +50,7 @@ export const proxyRoutes = {
     summary: 'Create an agent key: proxy and MCP only, within an allow-list, short-lived',
     tag: 'agent-keys',
     scope: 'admin',
-    access: { table: 'write', kms: [] },
+    access: { table: 'write', kms: ['decrypt'] }, // decrypt: its idempotency record is sealed
     body: createAgentKeyBody,
     responses: { 201: { description: 'Created; the key is shown once', schema: createdAgentKeySchema } },
     errors: [400, 401, 403, 413, 415, 422],
@@ -76,7 +76,7 @@ export const proxyRoutes = {
     summary: 'Revoke an agent key',
     tag: 'agent-keys',
     scope: 'admin',
-    access: { table: 'write', kms: [] },
+    access: { table: 'write', kms: ['decrypt'] }, // decrypt: its idempotency record is sealed
     params: idParams,
     responses: { 204: { description: 'Revoked; its next call gets 401' } },
     errors: [401, 403, 404],

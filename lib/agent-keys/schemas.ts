@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, listOf } from '../http/schemas.js';
+import { int32, isoTime, listOf } from '../http/schemas.js';
 import { providerId } from '../tokens/schemas.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -34,8 +34,8 @@ export const createAgentKeyBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),
     allow: z.array(allowSchema).min(1).max(50),
-    expires_in: z.number().int().min(1).max(86_400).describe('Seconds, 1 to 86,400.'),
-    max_calls: z.number().int().min(1).max(1_000_000_000).optional().describe('Default: no limit.'),
+    expires_in: int32(z.number().int().min(1).max(86_400)).describe('Seconds, 1 to 86,400.'),
+    max_calls: int32(z.number().int().min(1).max(1_000_000_000)).optional().describe('Default: no limit.'),
   })
   .meta({ id: 'CreateAgentKeyRequest' });
 
