@@ -157,6 +157,7 @@ interface FunctionDef {
   authenticated: boolean;
   timeout: Duration;
   job?: JobDef;
+  assets?: string[];
 }
 
 /**
@@ -304,6 +305,7 @@ export class TokenVault extends Construct {
         access: r.access,
         authenticated: r.scope !== null,
         timeout: r.access.outbound ? OUTBOUND_ROUTE_TIMEOUT : ROUTE_TIMEOUT,
+        assets: r.assets,
       })),
       ...jobs.map((j) => ({
         id: j.id,
@@ -333,6 +335,7 @@ export class TokenVault extends Construct {
         timeout: def.timeout,
         logRetention,
         removalPolicy,
+        assets: def.assets,
       });
       if (isRegister) {
         fn.addToRolePolicy(

@@ -57,6 +57,10 @@ const schema = z.object({
   STAGE: z.string().default('local'),
   /** The vault's public base URL, for OAuth redirect URIs; default: from the request's Host. */
   PUBLIC_URL: z.url().optional(),
+  /** A dashboard session ends after this long without a request (checked in code: DynamoDB Local has no TTL). */
+  DASHBOARD_SESSION_IDLE_SECONDS: int(60, 86_400).default(1800),
+  /** ...and this long after sign-in, whatever happens. */
+  DASHBOARD_SESSION_MAX_SECONDS: int(60, 7 * 86_400).default(28_800),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -2,6 +2,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { type AuthContext, authenticate, requireScope } from '../auth/api-keys.js';
+import { sessionAuth } from '../auth/sessions.js';
 import {
   BadRequestError,
   type FieldError,
@@ -91,7 +92,9 @@ export function jsonBody(expectsBody: boolean): middy.MiddlewareObj<VaultEvent, 
 export function apiKeyAuth(scope: RouteDef['scope']): middy.MiddlewareObj<VaultEvent, HttpResult> {
   const before = async (request: Request) => {
     if (scope === null) return;
-    const auth = await authenticate(request.event.headers?.authorization);
+    // A dashboard session cookie (same origin only) stands in for the key it came from.
+    const auth =
+      (await sessionAuth(request.event)) ?? (await authenticate(request.event.headers?.authorization));
     requireScope(auth, scope);
     request.event.vault.auth = auth;
     logger.appendKeys({ tenant_id: auth.tenantId });

@@ -10,6 +10,7 @@ import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
 import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
+import { securityHeaderOptions } from './security-headers.js';
 import type { HttpResult, RouteDef, RouteInput } from './types.js';
 
 export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
@@ -33,7 +34,7 @@ export function route<D extends RouteDef>(
     .use(logMetrics(metrics))
     .use(httpHeaderNormalizer())
     .use(httpCors({ origins: config.CORS_ORIGINS, exposeHeaders: 'Location, WWW-Authenticate' }))
-    .use(httpSecurityHeaders(def.csp ? { contentSecurityPolicy: def.csp } : {}))
+    .use(httpSecurityHeaders(securityHeaderOptions(def)))
     // Registered after cors and security headers so that its onError runs first and they
     // decorate the problem response too.
     .use(problemErrors())

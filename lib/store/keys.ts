@@ -100,6 +100,9 @@ export const keys = {
     GSI3SK: `${at}#${tenantId}#${webhookId}#${deliveryId}`,
   }),
   deliveriesDue: (shard: number) => ({ GSI3PK: `DELIVERIES#${shard}` }),
+
+  /** A dashboard session, keyed by a hash of its id: the table never holds a usable cookie value. */
+  dashboardSession: (idHash: string) => ({ PK: `SESSION#${idHash}`, SK: 'SESSION' }),
 } as const;
 
 export function shardOf(id: string): number {
