@@ -28,7 +28,11 @@ export const API_KEY_TOUCH_ATTRIBUTES = [
 
 /** Partition of dashboard sessions (`SESSION#<hash>`), as a `dynamodb:LeadingKeys` pattern. */
 export const SESSION_PARTITIONS = keys.dashboardSession('*').PK;
-export const SESSION_TOUCH_ATTRIBUTES = [tableDefinition.partitionKey, tableDefinition.sortKey, LAST_SEEN_ATTRIBUTE];
+export const SESSION_TOUCH_ATTRIBUTES = [
+  tableDefinition.partitionKey,
+  tableDefinition.sortKey,
+  LAST_SEEN_ATTRIBUTE,
+];
 
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
 /** TransactWriteItems is authorised per item by these (there is no separate action for it). */

@@ -1,4 +1,4 @@
-import { dashboardSession, sessionIdentity, signInBody, assetParams } from '../../lib/dashboard/schemas.js';
+import { assetParams, dashboardSession, sessionIdentity, signInBody } from '../../lib/dashboard/schemas.js';
 import { SELF_ONLY_CSP } from '../../lib/http/security-headers.js';
 import { type Access, defineRoute, type RouteDef } from '../../lib/http/types.js';
 
