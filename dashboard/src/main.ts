@@ -40,6 +40,9 @@ function takeConnectOutcome(): ConnectOutcome | null {
   };
 }
 
+// Read before the first render: it also moves the address to #/connect, where the outcome shows.
+const connectOutcome = takeConnectOutcome();
+
 function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const [error, setError] = useState('');
   const input = useRef<HTMLInputElement>(null);
@@ -71,7 +74,6 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 function App() {
   const [me, setMe] = useState<SessionIdentity | null | undefined>(undefined);
   const [page, setPage] = useState<PagePath>(currentPage());
-  const [outcome] = useState(takeConnectOutcome);
 
   const check = () =>
     api<SessionIdentity>('GET', '/v1/dashboard/session')
@@ -111,7 +113,7 @@ function App() {
     </header>
     <main id="main" tabindex="-1">
       ${page === 'tokens' ? html`<${TokensPage} />` : null}
-      ${page === 'connect' ? html`<${ConnectPage} outcome=${outcome} />` : null}
+      ${page === 'connect' ? html`<${ConnectPage} outcome=${connectOutcome} />` : null}
       ${page === 'oauth-apps' ? html`<${OAuthAppsPage} />` : null}
       ${page === 'webhooks' ? html`<${WebhooksPage} />` : null}
       ${page === 'api-keys' ? html`<${ApiKeysPage} selfKeyId=${me.key_id} />` : null}
