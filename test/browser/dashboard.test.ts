@@ -129,15 +129,16 @@ describe('the dashboard in Chromium', () => {
       await expect(nav(name).isVisible()).resolves.toBe(true);
     }
 
-    const stored = await page.evaluate(async () => ({
+    // Evaluated in the page (a string: the tests are type-checked without the DOM library).
+    const stored = await page.evaluate(`(async () => ({
       local: JSON.stringify({ ...localStorage }),
       session: JSON.stringify({ ...sessionStorage }),
       cookie: document.cookie,
       url: location.href,
       idb: (await indexedDB.databases()).map((d) => d.name),
-      field: (document.querySelector('input[name=api_key]') as HTMLInputElement | null)?.value ?? '',
+      field: document.querySelector('input[name=api_key]')?.value ?? '',
       html: document.documentElement.outerHTML,
-    }));
+    }))()`);
     expect(stored).toMatchObject({ local: '{}', session: '{}', cookie: '', idb: [], field: '' });
     expect(JSON.stringify(stored)).not.toContain(admin);
 
@@ -234,7 +235,7 @@ describe('the dashboard in Chromium', () => {
     await row('ci-reader').waitFor({ state: 'detached' });
     expect((await api.call('GET', '/v1/tokens', { key: newKey })).status).toBe(401);
     const storage = await page.evaluate(
-      () => JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie,
+      'JSON.stringify({ ...localStorage, ...sessionStorage }) + document.cookie',
     );
     expect(storage).not.toContain(newKey);
   });

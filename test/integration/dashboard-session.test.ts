@@ -79,7 +79,7 @@ describe('dashboard sessions', () => {
 
   it('accepts the cookie only from its own origin, reads included', async () => {
     const { cookie } = await signIn();
-    const refused = [
+    const refused: Record<string, string>[] = [
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site' },
       { origin: 'https://evil.example' },
