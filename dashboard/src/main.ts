@@ -71,6 +71,12 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   </main>`;
 }
 
+/** The skip link must not change the hash: the hash is the page. */
+function skipToMain(e: Event) {
+  e.preventDefault();
+  document.getElementById('main')?.focus();
+}
+
 function App() {
   const [me, setMe] = useState<SessionIdentity | null | undefined>(undefined);
   const [page, setPage] = useState<PagePath>(currentPage());
@@ -82,7 +88,11 @@ function App() {
   useEffect(() => {
     setSignedOutHandler(() => setMe(null));
     void check();
-    const onHash = () => setPage(currentPage());
+    const onHash = () => {
+      setPage(currentPage());
+      // A new page: move focus to its content, as a full page load would, for keyboard and screen-reader users.
+      requestAnimationFrame(() => document.getElementById('main')?.focus());
+    };
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
@@ -98,7 +108,7 @@ function App() {
     await api('DELETE', '/v1/dashboard/session').catch(() => {});
     setMe(null);
   };
-  return html`<a class="skip" href="#main">Skip to content</a>
+  return html`<a class="skip" href="#main" onClick=${skipToMain}>Skip to content</a>
     <header>
       <span class="brand">Token Vault</span>
       <nav aria-label="Main">

@@ -122,9 +122,22 @@ describe('the dashboard in Chromium', () => {
     await page.goto(`${api.url}/dashboard`);
     await page.getByLabel('API key').waitFor();
     await shoot('sign-in');
-    await page.getByLabel('API key').fill(admin);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // By keyboard: the field is the first stop, Enter submits.
+    await page.keyboard.press('Tab');
+    await expect(
+      page.getByLabel('API key').evaluate((el) => el === el.ownerDocument.activeElement),
+    ).resolves.toBe(true);
+    await page.keyboard.type(admin);
+    await page.keyboard.press('Enter');
     await nav('Tokens').waitFor();
+    // ...and the pages are reachable by keyboard too: Tab from the skip link to the first nav link.
+    await page.keyboard.press('Tab');
+    await expect(page.getByRole('link', { name: 'Skip to content' }).isVisible()).resolves.toBe(true);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Connect', level: 1 }).waitFor();
+    await nav('Tokens').click();
     for (const name of ['Tokens', 'Connect', 'OAuth apps', 'Webhooks', 'API keys']) {
       await expect(nav(name).isVisible()).resolves.toBe(true);
     }
