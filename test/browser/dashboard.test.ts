@@ -253,7 +253,7 @@ describe('the dashboard in Chromium', () => {
     expect(storage).not.toContain(newKey);
   });
 
-  it('shows the delivery log and retries a failed delivery', async () => {
+  it('shows the delivery log, retries a failed delivery, rotates the secret and sends a test', async () => {
     await waitFor(
       async () => {
         const res = await api.call('GET', `/v1/webhooks/${hookId}/deliveries?status=failed`, { key: admin });
@@ -279,10 +279,28 @@ describe('the dashboard in Chromium', () => {
       20_000,
       'the retried delivery to succeed',
     );
+    // Rotate the secret (shown once) and send a test event.
+    await row(receiver.url).getByRole('button', { name: 'Rotate secret' }).click();
+    const secret =
+      (await page.getByRole('region', { name: 'Signing secret' }).locator('code').textContent()) ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await expect(page.getByText(secret).count()).resolves.toBe(0);
+    await row(receiver.url).getByRole('button', { name: 'Send test' }).click();
+    await waitFor(
+      async () => {
+        await page.getByRole('button', { name: 'Refresh log' }).click();
+        return (await row('ping').filter({ hasText: 'succeeded' }).count()) > 0 ? true : undefined;
+      },
+      20_000,
+      'the test event to be delivered',
+    );
+
     const done = await api.call('GET', `/v1/webhooks/${hookId}/deliveries?status=succeeded`, { key: admin });
-    expect(done.body.data).toHaveLength(1);
-    expect(done.body.data[0]).toMatchObject({ attempts: 3, outcome: 'delivered' });
-    expect(receiver.received.at(-1)?.headers['webhook-id']).toBe(done.body.data[0].event_id);
+    const retried = done.body.data.find((d: { event_type: string }) => d.event_type === 'token.created');
+    expect(retried).toMatchObject({ attempts: 3, outcome: 'delivered' });
+    const ids = receiver.received.map((r) => r.headers['webhook-id']);
+    expect(ids.filter((id) => id === retried.event_id)).toHaveLength(3); // same event id on every attempt
   });
 
   it('refuses the session cookie on a request from another origin', async () => {
