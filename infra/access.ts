@@ -3,6 +3,7 @@ import { dekContext } from '../lib/crypto/data-keys.js';
 import type { Access } from '../lib/http/types.js';
 import { LAST_USED_ATTRIBUTE } from '../lib/store/api-keys.js';
 import { keys, tableDefinition } from '../lib/store/keys.js';
+import { LAST_SEEN_ATTRIBUTE } from '../lib/store/sessions.js';
 
 // Least privilege, derived from a route's (or job's) declared `access`. Explicit statements, never
 // `grantReadData`/`grantReadWriteData`: those add `index/*` and, on a table under a customer managed
@@ -23,6 +24,14 @@ export const API_KEY_TOUCH_ATTRIBUTES = [
   tableDefinition.partitionKey,
   tableDefinition.sortKey,
   LAST_USED_ATTRIBUTE,
+];
+
+/** Partition of dashboard sessions (`SESSION#<hash>`), as a `dynamodb:LeadingKeys` pattern. */
+export const SESSION_PARTITIONS = keys.dashboardSession('*').PK;
+export const SESSION_TOUCH_ATTRIBUTES = [
+  tableDefinition.partitionKey,
+  tableDefinition.sortKey,
+  LAST_SEEN_ATTRIBUTE,
 ];
 
 export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'];
@@ -101,6 +110,29 @@ export function accessStatements(
         conditions: {
           'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [API_KEY_PARTITIONS] },
           'ForAllValues:StringEquals': { 'dynamodb:Attributes': API_KEY_TOUCH_ATTRIBUTES },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        },
+      }),
+    );
+  }
+
+  if (authenticated && access.table !== 'write') {
+    // A dashboard session stands in for an API key: read it (routes without table access cannot
+    // otherwise) and record its use (`last_seen_at`, for idle expiry), nothing else.
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'SessionRead',
+        actions: ['dynamodb:GetItem'],
+        resources: [t.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [SESSION_PARTITIONS] } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'SessionTouch',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [t.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [SESSION_PARTITIONS] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': SESSION_TOUCH_ATTRIBUTES },
           StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
         },
       }),

@@ -161,6 +161,7 @@ interface FunctionDef {
   authenticated: boolean;
   timeout: Duration;
   job?: JobDef;
+  assets?: string[];
 }
 
 /**
@@ -309,6 +310,7 @@ export class TokenVault extends Construct {
         authenticated: r.scope !== null,
         // A route that calls a provider, itself or through a function it invokes, waits on it.
         timeout: r.access.outbound || r.access.invoke?.length ? OUTBOUND_ROUTE_TIMEOUT : ROUTE_TIMEOUT,
+        assets: r.assets,
       })),
       ...jobs.map((j) => ({
         id: j.id,
@@ -338,6 +340,7 @@ export class TokenVault extends Construct {
         timeout: def.timeout,
         logRetention,
         removalPolicy,
+        assets: def.assets,
       });
       if (isRegister) {
         fn.addToRolePolicy(

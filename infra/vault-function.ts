@@ -46,6 +46,8 @@ export interface VaultFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** For the function's log group. */
   readonly removalPolicy: RemovalPolicy;
+  /** Files the handler serves (the route's `assets`, relative to the project root), copied next to the bundle. */
+  readonly assets?: string[];
 }
 
 /**
@@ -98,6 +100,7 @@ export class VaultFunction extends NodejsFunction {
         sourcesContent: false,
         // Ship the SDK versions the code was tested with, not whatever the runtime carries.
         bundleAwsSDK: true,
+        ...(props.assets?.length ? { commandHooks: assetHooks(props.assets) } : {}),
       },
     });
     this.access = props.access;
@@ -120,4 +123,19 @@ export class VaultFunction extends NodejsFunction {
         'X-Ray active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource must be *). Every other statement names its resources.',
     });
   }
+}
+
+/** The dashboard's build output: built (dashboard/build.ts) before a function that serves it is bundled. */
+const BUILT_ASSETS = 'dashboard/dist/';
+
+function assetHooks(assets: string[]) {
+  return {
+    beforeBundling: (inputDir: string) =>
+      assets.some((a) => a.startsWith(BUILT_ASSETS))
+        ? [`cd "${inputDir}" && node_modules/.bin/tsx dashboard/build.ts`]
+        : [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir: string, outputDir: string) =>
+      assets.map((a) => `cp "${join(inputDir, a)}" "${outputDir}/"`),
+  };
 }

@@ -75,6 +75,10 @@ const schema = z.object({
   RATE_LIMIT_PER_SECOND: z.coerce.number().positive().max(100_000).default(50),
   /** ...and its size: the burst a tenant may send at once. */
   RATE_LIMIT_BURST: int(1, 1_000_000).default(100),
+  /** A dashboard session ends after this long without a request (checked in code: DynamoDB Local has no TTL). */
+  DASHBOARD_SESSION_IDLE_SECONDS: int(60, 86_400).default(1800),
+  /** ...and this long after sign-in, whatever happens. */
+  DASHBOARD_SESSION_MAX_SECONDS: int(60, 7 * 86_400).default(28_800),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -42,6 +42,9 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
     import('./jobs.js'),
   ]);
   await ensureTable(dynamoClient, config.TABLE_NAME);
+  // The dashboard's assets are built from source at start (esbuild, well under a second), so a fresh
+  // clone's `npm start` serves /dashboard with no separate build step.
+  await (await import('../dashboard/build.js')).buildDashboard();
   await registerInvokeJobs(root, jobs);
 
   const handle = createAdapter({ root, routes: routeList, corsOrigins: config.CORS_ORIGINS });
@@ -116,6 +119,7 @@ async function main(): Promise<void> {
   const { keyProvider } = await import('../lib/crypto/index.js');
   console.log(`Token vault listening on ${server.url}`);
   console.log(`  docs:     ${server.url}/docs`);
+  console.log(`  dashboard: ${server.url}/dashboard`);
   console.log(
     `  storage:  ${dynamo ? `DynamoDB Local (${join(config.VAULT_HOME, 'dynamodb')})` : config.DYNAMODB_ENDPOINT}`,
   );

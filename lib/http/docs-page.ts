@@ -1,10 +1,5 @@
-// The /docs page: Redoc (read-only rendering: no "try it" box to paste an API key into), loaded
-// from a CDN pinned by version and Subresource Integrity hash.
-const REDOC = {
-  src: 'https://cdn.jsdelivr.net/npm/redoc@2.5.1/bundles/redoc.standalone.js',
-  integrity: 'sha384-up2uPEo+8XzxuLXKGY4DOk79DbbRclvlcx22QZ60aPWQf8LW69XJ8BWzLFewC05H',
-};
-
+// The /docs page: Redoc (read-only rendering: no "try it" box to paste an API key into), served by
+// the vault itself from the `redoc` npm package (GET /docs/redoc.standalone.js): no CDN, works offline.
 export function docsPage(specUrl: string): string {
   return `<!doctype html>
 <html lang="en">
@@ -15,7 +10,7 @@ export function docsPage(specUrl: string): string {
 </head>
 <body>
 <redoc spec-url="${specUrl}"></redoc>
-<script src="${REDOC.src}" integrity="${REDOC.integrity}" crossorigin="anonymous"></script>
+<script src="docs/redoc.standalone.js"></script>
 </body>
 </html>
 `;

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { isAgentKeyHeader } from '../auth/agent-keys.js';
 import { type AuthContext, authenticate, requireScope } from '../auth/api-keys.js';
+import { sessionAuth } from '../auth/sessions.js';
 import {
   BadRequestError,
   type FieldError,
@@ -98,7 +99,9 @@ export function apiKeyAuth(scope: RouteDef['scope']): middy.MiddlewareObj<VaultE
     if (isAgentKeyHeader(request.event.headers?.authorization))
       throw new ForbiddenError('Agent keys work only on /v1/proxy and /mcp.');
     if (scope === null) return;
-    const auth = await authenticate(request.event.headers?.authorization);
+    // A dashboard session cookie (same origin only) stands in for the key it came from.
+    const auth =
+      (await sessionAuth(request.event)) ?? (await authenticate(request.event.headers?.authorization));
     requireScope(auth, scope);
     request.event.vault.auth = auth;
     logger.appendKeys({ tenant_id: auth.tenantId });

@@ -13,6 +13,7 @@ import { idempotency } from './idempotency.js';
 import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
 import { rateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
+import { securityHeaderOptions } from './security-headers.js';
 import type { HttpResult, RouteDef, RouteInput } from './types.js';
 
 export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
@@ -41,7 +42,7 @@ export function route<D extends RouteDef>(
         exposeHeaders: 'Location, WWW-Authenticate, X-Request-Id, Retry-After, Idempotency-Replayed',
       }),
     )
-    .use(httpSecurityHeaders(def.csp ? { contentSecurityPolicy: def.csp } : {}))
+    .use(httpSecurityHeaders(securityHeaderOptions(def)))
     .use(requestId())
     // Registered after cors and security headers so that its onError runs first and they
     // decorate the problem response too.

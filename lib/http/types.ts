@@ -60,8 +60,13 @@ export interface RouteDef<
   secretHeader?: { name: string; description: string; optional?: boolean };
   /** Request headers the route reads, documented in OpenAPI. */
   headers?: Record<string, string>;
-  /** Relaxes the Content-Security-Policy, for the HTML docs page only. */
+  /** The Content-Security-Policy of an HTML route (see lib/http/security-headers.ts). */
   csp?: Record<string, string>;
+  /**
+   * Files (relative to the project root) the handler serves: copied next to the function's bundle
+   * when deployed, read from the project locally (lib/http/assets.ts).
+   */
+  assets?: string[];
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;

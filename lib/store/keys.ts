@@ -120,6 +120,9 @@ export const keys = {
     PK: `TENANT#${tenantId}`,
     SK: `IDEMPOTENCY#${keyHash}`,
   }),
+
+  /** A dashboard session, keyed by a hash of its id: the table never holds a usable cookie value. */
+  dashboardSession: (idHash: string) => ({ PK: `SESSION#${idHash}`, SK: 'SESSION' }),
 } as const;
 
 export function shardOf(id: string): number {

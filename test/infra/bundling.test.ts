@@ -85,4 +85,74 @@ describe('bundling', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
   });
+
+  it('builds the dashboard before bundling the function that serves it, and ships its files beside the bundle', {
+    timeout: 60_000,
+  }, () => {
+    const app = new App({ outdir: join(outdir, 'dashboard') });
+    const stack = new Stack(app, 'BundleDashboard');
+    const def = routes.dashboardAsset;
+    new VaultFunction(stack, def.id, {
+      entry: def.entry,
+      functionName: `bundle-test-${def.id}`,
+      access: def.access,
+      authenticated: false,
+      targets: {
+        tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/t',
+        keyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+        queueArn: 'arn:aws:sqs:eu-west-1:111122223333:q',
+        dynamoDbService: 'dynamodb.eu-west-1.amazonaws.com',
+      },
+      environment: {},
+      timeout: Duration.seconds(10),
+      logRetention: logs.RetentionDays.ONE_DAY,
+      removalPolicy: RemovalPolicy.DESTROY,
+      assets: def.assets,
+    });
+    const assembly = app.synth();
+    const manifest = JSON.parse(
+      readFileSync(join(assembly.directory, `${stack.stackName}.assets.json`), 'utf8'),
+    );
+    const zip = Object.values(
+      manifest.files as Record<string, { source: { path: string; packaging?: string } }>,
+    )
+      .map((f) => f.source)
+      .find((src) => src.packaging === 'zip');
+    const assetDir = join(assembly.directory, zip?.path as string);
+    const built = readFileSync(join(assetDir, 'app.js'), 'utf8');
+    expect(built.length).toBeGreaterThan(10_000);
+    expect(existsSync(join(assetDir, 'app.css'))).toBe(true);
+
+    // The bundled handler serves the file beside it.
+    const bundle = join(assetDir, 'index.mjs');
+    const script = `
+      const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
+      const event = {
+        version: '2.0', routeKey: 'GET /dashboard/{file}', rawPath: '/dashboard/app.js', rawQueryString: '', headers: {},
+        pathParameters: { file: 'app.js' },
+        requestContext: { http: { method: 'GET', path: '/dashboard/app.js', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' },
+          requestId: 'r1', routeKey: 'GET /dashboard/{file}', stage: '$default', accountId: '1', apiId: 'a', domainName: 'd', domainPrefix: 'd', time: '', timeEpoch: 0 },
+        isBase64Encoded: false,
+      };
+      const context = { functionName: 'f', functionVersion: '1', invokedFunctionArn: 'arn', memoryLimitInMB: '512',
+        awsRequestId: 'r1', logGroupName: 'g', logStreamName: 's', getRemainingTimeInMillis: () => 10000 };
+      const res = await handler(event, context);
+      process.stdout.write('RESULT ' + JSON.stringify(res) + '\\n');
+    `;
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: {
+        PATH: process.env.PATH,
+        KMS_KEY_ID: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+        AWS_REGION: 'eu-west-1',
+      },
+      encoding: 'utf8',
+      cwd: tmpdir(), // not the project: the file must come from beside the bundle
+      maxBuffer: 10 * 1024 * 1024,
+    });
+    const line = out.split('\n').find((l) => l.startsWith('RESULT ')) as string;
+    const res = JSON.parse(line.slice('RESULT '.length));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['Content-Type']).toMatch(/^text\/javascript/);
+    expect(res.body).toBe(built);
+  });
 });

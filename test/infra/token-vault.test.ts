@@ -187,14 +187,24 @@ describe('least privilege, derived from the route table', () => {
     }
     const touch = tableStatements.filter((s) => s.Action.includes('dynamodb:UpdateItem') && s.Condition);
     if (d.authenticated && access.table !== 'write') {
-      expect(touch).toHaveLength(1);
-      expect(touch[0]?.Condition).toMatchObject({
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['APIKEY#*'] },
-        'ForAllValues:StringEquals': {
-          'dynamodb:Attributes': expect.arrayContaining(['last_used_at', 'PK', 'SK']),
-        },
-      });
-      expect(touch[0]?.Condition?.['ForAllValues:StringEquals']['dynamodb:Attributes']).toHaveLength(3);
+      // Recording use: an API key's last_used_at, and a dashboard session's last_seen_at; nothing else.
+      expect(touch).toHaveLength(2);
+      const touches = [
+        ['APIKEY#*', 'last_used_at'],
+        ['SESSION#*', 'last_seen_at'],
+      ] as const;
+      for (const [partition, attribute] of touches) {
+        const t = touch.find(
+          (x) => x.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']?.[0] === partition,
+        );
+        expect(t?.Condition).toMatchObject({
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [partition] },
+          'ForAllValues:StringEquals': {
+            'dynamodb:Attributes': expect.arrayContaining([attribute, 'PK', 'SK']),
+          },
+        });
+        expect(t?.Condition?.['ForAllValues:StringEquals']['dynamodb:Attributes']).toHaveLength(3);
+      }
     } else {
       expect(touch).toEqual([]);
     }

@@ -125,6 +125,11 @@ describe('npm start with its own DynamoDB Local', () => {
     const health = await call(first.url, 'GET', '/health');
     expect(health.status).toBe(200);
     expect(health.body).toEqual({ status: 'ok' });
+    // The dashboard is built at start: no separate build step before `npm start`.
+    expect((await call(first.url, 'GET', '/dashboard')).status).toBe(200);
+    const appJs = await call(first.url, 'GET', '/dashboard/app.js');
+    expect(appJs.status).toBe(200);
+    expect(appJs.text.length).toBeGreaterThan(10_000);
     const registered = await call(first.url, 'POST', '/v1/auth/register', {
       body: { email, name: 'Laptop' },
     });
