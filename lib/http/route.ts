@@ -7,6 +7,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { AuthContext } from '../auth/api-keys.js';
+import { billing } from '../billing/middleware.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
 import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
@@ -39,6 +40,7 @@ export function route<D extends RouteDef>(
     .use(problemErrors())
     .use(jsonBody(def.body !== undefined))
     .use(apiKeyAuth(def.scope))
+    .use(billing(def))
     .use(validate(def))
     .handler(async (event) => {
       const v = event.vault;

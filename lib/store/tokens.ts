@@ -87,8 +87,21 @@ const claimItem = (t: TokenRecord) => ({
   token_id: t.id,
 });
 
+/** A transaction item from a plan limit (lib/billing/quota): its condition failing is a refusal. */
+export interface TransactGuard {
+  item: Record<string, unknown>;
+  refuse(): Promise<never>;
+}
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
 /** Inserts a token and its (provider, key) claim in one transaction; a taken claim is a 409. */
-export async function insertToken(t: TokenRecord, events: VaultEventRecord[] = []): Promise<void> {
+export async function insertToken(
+  t: TokenRecord,
+  events: VaultEventRecord[] = [],
+  guard?: TransactGuard,
+): Promise<void> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -102,10 +115,12 @@ export async function insertToken(t: TokenRecord, events: VaultEventRecord[] = [
             },
           },
           ...events.map(eventPut),
+          ...(guard ? [guard.item as TransactItem] : []),
         ],
       }),
     );
   } catch (err) {
+    if (guard && failedConditions(err)?.includes(2 + events.length)) await guard.refuse();
     if (failedConditions(err)?.includes(1)) {
       throw new ConflictError(`A token for provider '${t.provider}' and key '${t.key}' already exists.`);
     }
@@ -170,7 +185,11 @@ export async function replaceToken(
   }
 }
 
-export async function deleteToken(t: TokenRecord, events: VaultEventRecord[] = []): Promise<void> {
+export async function deleteToken(
+  t: TokenRecord,
+  events: VaultEventRecord[] = [],
+  extra: Record<string, unknown>[] = [],
+): Promise<void> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -191,6 +210,7 @@ export async function deleteToken(t: TokenRecord, events: VaultEventRecord[] = [
             },
           },
           ...events.map(eventPut),
+          ...(extra as TransactItem[]),
         ],
       }),
     );

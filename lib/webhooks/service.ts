@@ -1,3 +1,4 @@
+import { checkWebhookQuota } from '../billing/quota.js';
 import { config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { emit } from '../events/outbox.js';
@@ -69,6 +70,7 @@ export async function createWebhook(tenantId: string, input: CreateWebhookInput)
   const existing = await store.allWebhooks(tenantId);
   if (existing.length >= MAX_WEBHOOKS_PER_TENANT)
     throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
+  await checkWebhookQuota(tenantId, existing.length);
   const at = new Date().toISOString();
   const secret = newSecret();
   const w: WebhookRecord = {

@@ -1,0 +1,21 @@
+import type middy from '@middy/core';
+import { config } from '../config.js';
+import type { VaultEvent } from '../http/middleware.js';
+import type { HttpResult, RouteDef } from '../http/types.js';
+
+/**
+ * Plan enforcement and call counting on authenticated routes, after auth. With billing off it is
+ * an empty middleware: nothing loaded, nothing read.
+ */
+export function billing(def: RouteDef): middy.MiddlewareObj<VaultEvent, HttpResult> {
+  if (config.BILLING !== 'stripe' || def.scope === null) return {};
+  const opts = { write: def.method !== 'GET', exempt: def.tag === 'billing' };
+  return {
+    before: async (request) => {
+      const auth = request.event.vault?.auth;
+      if (!auth) return;
+      const { enforceCall } = await import('./state.js');
+      await enforceCall(auth.tenantId, opts);
+    },
+  };
+}
