@@ -27,6 +27,7 @@ import {
   tokenWithSecretsSchema,
   updateTokenBody,
 } from '../lib/tokens/schemas.js';
+import { billingJobs, billingRoutes } from './billing/routes.js';
 import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 
 // The route table: every HTTP route exists here once. The CDK stack makes one function per
@@ -321,6 +322,7 @@ export const routes = {
   }),
 
   ...webhookRoutes,
+  ...billingRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);
@@ -336,4 +338,5 @@ export const jobs: JobDef[] = [
     timeoutSeconds: 240,
   },
   ...webhookJobs,
+  ...billingJobs,
 ];

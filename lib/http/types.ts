@@ -13,6 +13,8 @@ export interface Access {
   outbound?: boolean;
   /** Sends to the webhook queue. */
   queue?: boolean;
+  /** Calls Stripe (billing): reads the Stripe secrets when billing is configured. */
+  stripe?: boolean;
 }
 
 export interface ResponseSpec {

@@ -351,3 +351,16 @@ export function tokenCountDecrement(tenantId: string) {
     },
   };
 }
+
+/** The tenant's name and email, for its Stripe customer. */
+export async function tenantContact(tenantId: string): Promise<{ name: string; email: string } | null> {
+  const out = await ddb.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.tenant(tenantId),
+      ProjectionExpression: '#n, email',
+      ExpressionAttributeNames: { '#n': 'name' },
+    }),
+  );
+  return out.Item ? { name: out.Item.name as string, email: out.Item.email as string } : null;
+}
