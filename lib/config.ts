@@ -70,6 +70,8 @@ const schema = z.object({
   STRIPE_METER_EVENT_NAME: z.string().min(1).default('vault_api_calls'),
   /** JSON, or a path to a JSON file: the plan list (lib/billing/plans.ts); unset: built-in free and pro. */
   BILLING_PLANS: z.string().min(1).optional(),
+  /** The Stripe price of the built-in `pro` plan (used when BILLING_PLANS is unset). */
+  STRIPE_PRO_PRICE_ID: z.string().min(1).default('price_vault_pro'),
   BILLING_GRACE_DAYS: z.coerce.number().min(0).max(365).default(7),
   /** How long a process trusts its cached plan and usage before re-reading them (0: every call). */
   BILLING_CACHE_SECONDS: int(0, 3600).default(10),

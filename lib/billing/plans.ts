@@ -32,7 +32,7 @@ export type Plan = z.infer<typeof planSchema>;
 export type LimitName = keyof Plan['limits'];
 
 /** Used when BILLING_PLANS is unset. `pro`'s price is STRIPE_PRO_PRICE_ID (Stripe makes price ids). */
-export function builtInPlans(proPriceId = process.env.STRIPE_PRO_PRICE_ID ?? 'price_vault_pro'): Plan[] {
+export function builtInPlans(proPriceId = config.STRIPE_PRO_PRICE_ID): Plan[] {
   return [
     {
       id: 'free',
