@@ -13,11 +13,13 @@ export function billing(def: RouteDef): middy.MiddlewareObj<VaultEvent, HttpResu
   // middy wants at least one phase: a no-op one.
   if (config.BILLING !== 'stripe' || def.scope === null) return { before: noop };
   const opts = { write: def.method !== 'GET', exempt: def.tag === 'billing' };
+  let state: Promise<typeof import('./state.js')> | undefined;
   return {
     before: async (request) => {
       const auth = request.event.vault?.auth;
       if (!auth) return;
-      const { enforceCall } = await import('./state.js');
+      state ??= import('./state.js');
+      const { enforceCall } = await state;
       await enforceCall(auth.tenantId, opts);
     },
   };
