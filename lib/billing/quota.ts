@@ -1,14 +1,8 @@
 import { config } from '../config.js';
+import type { TransactGuard } from '../store/tokens.js';
 
 // Write limits, checked where the writes happen. Loaded code and table reads only when
 // BILLING=stripe.
-
-export interface TransactGuard {
-  /** A TransactWriteItems entry whose condition failing means "over the limit". */
-  item: Record<string, unknown>;
-  /** Throws the 402. */
-  refuse(): Promise<never>;
-}
 
 const seeded = new Set<string>();
 

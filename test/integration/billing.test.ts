@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, startApi, tenantItems } from '../helpers/api.js';
+import { startReceiver, waitFor } from '../helpers/receiver.js';
 import { type DoubleSubscription, type StripeDouble, startStripeDouble } from '../helpers/stripe-double.js';
 
 // Billing on (BILLING=stripe) through the local server, with the official Stripe SDK talking to a
@@ -250,6 +251,41 @@ describe('Stripe events', () => {
     for (const e of [deleted, moved, stale]) expect((await send(e)).status).toBe(200);
     const res = await api.call('GET', '/v1/billing/subscription', { key });
     expect(res.body).toMatchObject({ plan: { id: 'free' }, status: 'canceled' });
+  });
+
+  it('delivers billing events to webhooks subscribed to them, signed like every vault event', async () => {
+    const { Webhook } = await import('standardwebhooks');
+    const r = await startReceiver();
+    try {
+      const { key } = await api.register();
+      const hook = await api.call('POST', '/v1/webhooks', {
+        key,
+        body: { url: r.url, events: ['billing.subscription_updated', 'billing.payment_failed'] },
+      });
+      expect(hook.status).toBe(201);
+      const sub = await subscribe(key, 'pro');
+      stripe.setSubscription(sub.id, { status: 'past_due' });
+      await send(stripeEvent('invoice.payment_failed', invoice(sub)));
+      await waitFor(() => (r.received.length >= 3 ? true : undefined), 10_000, 'three billing events');
+      const wh = new Webhook(hook.body.secret);
+      const bodies = r.received.map(
+        (d) =>
+          wh.verify(d.body, d.headers as Record<string, string>) as {
+            type: string;
+            data: { billing: Record<string, unknown> };
+          },
+      );
+      expect(bodies.map((b) => b.type).sort()).toEqual([
+        'billing.payment_failed',
+        'billing.subscription_updated',
+        'billing.subscription_updated',
+      ]);
+      const failed = bodies.find((b) => b.type === 'billing.payment_failed');
+      expect(failed?.data.billing).toMatchObject({ plan: 'pro', status: 'past_due' });
+      expect(failed?.data.billing.read_only_from).toEqual(expect.any(String));
+    } finally {
+      await r.close();
+    }
   });
 
   it('acknowledges events it does not handle, and events of unknown customers', async () => {
