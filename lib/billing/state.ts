@@ -34,13 +34,18 @@ const loading = new Map<string, Promise<Snapshot>>();
 const MAX_TENANTS = 10_000;
 
 async function load(tenantId: string): Promise<Snapshot> {
+  // Reads and this process's own flushes never overlap (startFlush waits while a load runs), so
+  // the stored total plus what is counted here is exact for this process.
+  await flushing.get(tenantId);
   const month = monthOf();
   const [account, usage] = await Promise.all([getAccount(tenantId), getUsage(tenantId, month)]);
+  // A read can predate (or, eventually consistent, miss) this process's own latest flush.
+  const known = flushedTotal.get(tenantId);
   const s: Snapshot = {
     plan: effectivePlan(account),
     account,
     month,
-    storedCalls: usage.api_calls,
+    storedCalls: Math.max(usage.api_calls, known?.month === month ? known.total : 0),
     loadedAt: Date.now(),
   };
   if (snapshots.size >= MAX_TENANTS && !snapshots.has(tenantId))
@@ -81,7 +86,9 @@ export function forget(tenantId: string): void {
 const unflushed = new Map<string, { month: string; n: number }>();
 const inFlight = new Map<string, number>();
 const lastFlush = new Map<string, number>();
-const flushes = new Set<Promise<void>>();
+/** The month's total as this process's last flush returned it. */
+const flushedTotal = new Map<string, { month: string; total: number }>();
+const flushing = new Map<string, Promise<void>>();
 
 /** This month's calls as this process knows them: stored, plus counted here and not yet stored. */
 export function callsSoFar(tenantId: string, s: Snapshot): number {
@@ -93,7 +100,12 @@ export function countCall(tenantId: string): void {
   const month = monthOf();
   let u = unflushed.get(tenantId);
   if (u && u.month !== month) {
-    startFlush(tenantId);
+    // Last month's count: written on its own (it no longer matters for limits).
+    unflushed.delete(tenantId);
+    const old = u;
+    addCalls(tenantId, old.month, old.n).catch((err: unknown) =>
+      logger.warn('Usage flush of the previous month failed', { error: (err as Error).name, n: old.n }),
+    );
     u = undefined;
   }
   if (!u) {
@@ -107,12 +119,15 @@ export function countCall(tenantId: string): void {
 
 function startFlush(tenantId: string): void {
   const u = unflushed.get(tenantId);
-  if (!u || u.n === 0 || inFlight.has(tenantId)) return;
+  if (!u || u.n === 0 || flushing.has(tenantId) || loading.has(tenantId)) return;
   unflushed.delete(tenantId);
   lastFlush.set(tenantId, Date.now());
   inFlight.set(tenantId, u.n);
   const run = addCalls(tenantId, u.month, u.n)
     .then((total) => {
+      const prev = flushedTotal.get(tenantId);
+      if (!prev || prev.month !== u.month || prev.total < total)
+        flushedTotal.set(tenantId, { month: u.month, total });
       const s = snapshots.get(tenantId);
       if (s && s.month === u.month) s.storedCalls = Math.max(s.storedCalls, total);
     })
@@ -125,16 +140,16 @@ function startFlush(tenantId: string): void {
     })
     .finally(() => {
       inFlight.delete(tenantId);
-      flushes.delete(run);
+      flushing.delete(tenantId);
     });
-  flushes.add(run);
+  flushing.set(tenantId, run);
 }
 
 /** Writes every count held in memory now (shutdown, tests). */
 export async function flushAll(): Promise<void> {
-  await Promise.allSettled([...flushes]);
+  await Promise.allSettled([...flushing.values(), ...loading.values()]);
   for (const t of [...unflushed.keys()]) startFlush(t);
-  await Promise.allSettled([...flushes]);
+  await Promise.allSettled([...flushing.values()]);
 }
 
 // --- Enforcement -------------------------------------------------------------------------------

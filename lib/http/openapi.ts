@@ -10,9 +10,9 @@ type Json = Record<string, unknown>;
 const STATUS_TEXT: Record<number, string> = {
   400: 'Malformed request (bad JSON, bad cursor)',
   401: 'Missing, malformed, unknown or revoked API key',
+  402: 'Over a plan limit, or read-only after a failed payment (billing on)',
   403: 'The API key lacks the scope, or registration is closed',
   404: 'Not found (or another tenant’s)',
-  402: 'Over a plan limit, or read-only after a failed payment (billing on)',
   409: 'Conflict',
   413: 'Body over 64 KiB',
   415: 'Body is not application/json',
