@@ -30,6 +30,7 @@ import {
   tokenWithSecretsSchema,
   updateTokenBody,
 } from '../lib/tokens/schemas.js';
+import { billingJobs, billingRoutes } from './billing/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { proxyRoutes } from './proxy/routes.js';
 import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
@@ -360,6 +361,7 @@ export const routes = {
   ...webhookRoutes,
   ...proxyRoutes,
   ...dashboardRoutes,
+  ...billingRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);
@@ -384,4 +386,5 @@ export const jobs: JobDef[] = [
     timeoutSeconds: 27,
   },
   ...webhookJobs,
+  ...billingJobs,
 ];

@@ -27,6 +27,13 @@ export interface VaultContext {
   removalPolicy?: RemovalPolicy;
   refreshIntervalSeconds?: number;
   authCacheTtlSeconds?: number;
+  /** Billing: the Secrets Manager secrets (names or ARNs) holding the Stripe key and signing secret. */
+  stripeSecretKeySecret?: string;
+  stripeWebhookSecret?: string;
+  /** Billing: the plan list as JSON (BILLING_PLANS); grace days; the built-in pro plan's price. */
+  billingPlans?: string;
+  billingGraceDays?: number;
+  stripeProPriceId?: string;
 }
 
 /** Reads the vault's settings from CDK context; a bad value fails with the context key's name. */
@@ -90,6 +97,26 @@ export function vaultContext(node: Node): VaultContext {
       removal === undefined ? undefined : removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     refreshIntervalSeconds: num('refreshIntervalSeconds'),
     authCacheTtlSeconds: num('authCacheTtlSeconds'),
+    stripeSecretKeySecret: str('stripeSecretKeySecret'),
+    stripeWebhookSecret: str('stripeWebhookSecret'),
+    billingPlans: str('billingPlans'),
+    billingGraceDays: num('billingGraceDays'),
+    stripeProPriceId: str('stripeProPriceId'),
+  };
+}
+
+/** Billing is on when both Stripe secrets are named; one without the other is a mistake. */
+function billingProps(s: VaultContext): TokenVaultProps['billing'] {
+  if (!s.stripeSecretKeySecret && !s.stripeWebhookSecret) return undefined;
+  if (!s.stripeSecretKeySecret || !s.stripeWebhookSecret) {
+    throw new Error('Context stripeSecretKeySecret and stripeWebhookSecret: give both to turn billing on');
+  }
+  return {
+    stripeSecretKeySecret: s.stripeSecretKeySecret,
+    stripeWebhookSecret: s.stripeWebhookSecret,
+    plans: s.billingPlans ? (JSON.parse(s.billingPlans) as Record<string, unknown>[]) : undefined,
+    graceDays: s.billingGraceDays,
+    proPriceId: s.stripeProPriceId,
   };
 }
 
@@ -116,6 +143,7 @@ export class TokenVaultStack extends Stack {
       refreshInterval:
         s.refreshIntervalSeconds === undefined ? undefined : Duration.seconds(s.refreshIntervalSeconds),
       authCacheTtl: s.authCacheTtlSeconds === undefined ? undefined : Duration.seconds(s.authCacheTtlSeconds),
+      billing: billingProps(s),
     };
     this.vault = new TokenVault(this, 'Vault', vaultProps);
 

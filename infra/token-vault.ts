@@ -17,7 +17,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { jobs, routeList, routes } from '../functions/routes.js';
 import type { JobDef, RouteDef } from '../lib/http/types.js';
-import { tableDefinition } from '../lib/store/keys.js';
+import { keys, tableDefinition } from '../lib/store/keys.js';
 import { dekCondition, KMS_ACTIONS } from './access.js';
 import { type VaultEnvironment, VaultFunction } from './vault-function.js';
 
@@ -100,6 +100,31 @@ export interface TokenVaultProps {
    * @default `token-vault-<stage>`
    */
   readonly namePrefix?: string;
+  /**
+   * Billing through Stripe (`BILLING=stripe`): plans, limits, Checkout, the Customer Portal and
+   * usage reported as meter events. Without it billing is off and nothing of it is deployed
+   * beyond the billing routes, which answer 404.
+   * @default - billing off
+   */
+  readonly billing?: BillingProps;
+}
+
+export interface BillingProps {
+  /**
+   * Name (or complete ARN) of an existing Secrets Manager secret whose string value is the Stripe
+   * secret key (`sk_live_...`, or a restricted key). Only the functions that call Stripe may read it.
+   */
+  readonly stripeSecretKeySecret: string;
+  /** Name (or complete ARN) of the secret holding the Stripe endpoint's signing secret (`whsec_...`). */
+  readonly stripeWebhookSecret: string;
+  /** The plan list (`BILLING_PLANS`, see the README). @default - the built-in free and pro pair */
+  readonly plans?: Record<string, unknown>[];
+  /** The built-in `pro` plan's Stripe price, when `plans` is not given. */
+  readonly proPriceId?: string;
+  /** Days a failed payment is tolerated before the tenant is read-only. @default 7 */
+  readonly graceDays?: number;
+  /** The Billing Meter's event name. @default 'vault_api_calls' */
+  readonly meterEventName?: string;
 }
 
 /** Stage names: they become part of physical names (functions, alias, stack). */
@@ -295,6 +320,25 @@ export class TokenVault extends Construct {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
+    // --- Billing (optional): Stripe secrets by name, never their values ---------------------------
+    const billing = props.billing;
+    const stripeSecret = (logicalId: string, nameOrArn: string) =>
+      nameOrArn.startsWith('arn:')
+        ? secretsmanager.Secret.fromSecretCompleteArn(this, logicalId, nameOrArn)
+        : secretsmanager.Secret.fromSecretNameV2(this, logicalId, nameOrArn);
+    const stripeKey = billing ? stripeSecret('StripeSecretKey', billing.stripeSecretKeySecret) : undefined;
+    const stripeWebhook = billing
+      ? stripeSecret('StripeWebhookSecret', billing.stripeWebhookSecret)
+      : undefined;
+    if (billing) {
+      Object.assign(commonEnv, {
+        BILLING: 'stripe',
+        BILLING_GRACE_DAYS: String(billing.graceDays ?? 7),
+        ...(billing.plans ? { BILLING_PLANS: JSON.stringify(billing.plans) } : {}),
+        ...(billing.proPriceId ? { STRIPE_PRO_PRICE_ID: billing.proPriceId } : {}),
+        ...(billing.meterEventName ? { STRIPE_METER_EVENT_NAME: billing.meterEventName } : {}),
+      });
+    }
     const accessTargets = {
       tableArn: this.table.tableArn,
       keyArn: this.key.keyArn,
@@ -336,12 +380,18 @@ export class TokenVault extends Construct {
           ...commonEnv,
           ...(usesQueue ? { WEBHOOK_QUEUE_URL: this.webhookQueue.queueUrl } : {}),
           ...(isRegister ? { REGISTRATION_SECRET_ARN: this.registrationSecret.secretArn } : {}),
+          ...(stripeKey && def.access.stripe ? { STRIPE_SECRET_KEY_ARN: stripeKey.secretArn } : {}),
+          ...(stripeWebhook && def.id === routes.stripeEvents.id
+            ? { STRIPE_WEBHOOK_SECRET_ARN: stripeWebhook.secretArn }
+            : {}),
         },
         timeout: def.timeout,
         logRetention,
         removalPolicy,
         assets: def.assets,
       });
+      if (stripeKey && stripeWebhook)
+        addBillingAccess(fn, def, routes.stripeEvents.id, this.table.tableArn, stripeKey, stripeWebhook);
       if (isRegister) {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
@@ -652,6 +702,50 @@ const ACCESS_LOG_FIELDS = {
   error: '$context.error.message',
   userAgent: '$context.identity.userAgent',
 };
+
+/** What a usage flush (lib/store/billing `addCalls`) names, for functions that otherwise only read. */
+export const USAGE_FLUSH_ATTRIBUTES = [
+  'PK',
+  'SK',
+  'api_calls',
+  'type',
+  'tenant_id',
+  'month',
+  'GSI3PK',
+  'GSI3SK',
+  'reported',
+];
+
+/**
+ * Billing on: the functions that call Stripe read its secret key (and the Stripe events route its
+ * signing secret); every authenticated function counts calls, so read-only ones may also update a
+ * tenant's usage item, those attributes only.
+ */
+function addBillingAccess(
+  fn: VaultFunction,
+  def: { id: string; access: { table: string; stripe?: boolean }; authenticated: boolean },
+  stripeEventsId: string,
+  tableArn: string,
+  stripeKey: secretsmanager.ISecret,
+  stripeWebhook: secretsmanager.ISecret,
+): void {
+  // Imported by name: grantRead names the secret's ARN with Secrets Manager's random suffix.
+  if (def.access.stripe) stripeKey.grantRead(fn);
+  if (def.id === stripeEventsId) stripeWebhook.grantRead(fn);
+  if (def.authenticated && def.access.table !== 'write') {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        sid: 'BillingUsageCount',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [keys.tenant('*').PK] },
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': USAGE_FLUSH_ATTRIBUTES },
+        },
+      }),
+    );
+  }
+}
 
 interface Settings {
   stage: string;

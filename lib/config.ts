@@ -79,6 +79,26 @@ const schema = z.object({
   DASHBOARD_SESSION_IDLE_SECONDS: int(60, 86_400).default(1800),
   /** ...and this long after sign-in, whatever happens. */
   DASHBOARD_SESSION_MAX_SECONDS: int(60, 7 * 86_400).default(28_800),
+  /** Billing (issue 14): `off` changes nothing; `stripe` enforces plan limits and bills through Stripe. */
+  BILLING: z.enum(['off', 'stripe']).default('off'),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Deployed: the two Stripe secrets live in Secrets Manager; these name them. */
+  STRIPE_SECRET_KEY_ARN: z.string().startsWith('arn:').optional(),
+  STRIPE_WEBHOOK_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** Stripe's API base URL; unset means Stripe's own. Point it at a local Stripe double in tests. */
+  STRIPE_API_URL: z.url().optional(),
+  /** The Billing Meter's event name that API calls are reported under. */
+  STRIPE_METER_EVENT_NAME: z.string().min(1).default('vault_api_calls'),
+  /** JSON, or a path to a JSON file: the plan list (lib/billing/plans.ts); unset: built-in free and pro. */
+  BILLING_PLANS: z.string().min(1).optional(),
+  /** The Stripe price of the built-in `pro` plan (used when BILLING_PLANS is unset). */
+  STRIPE_PRO_PRICE_ID: z.string().min(1).default('price_vault_pro'),
+  BILLING_GRACE_DAYS: z.coerce.number().min(0).max(365).default(7),
+  /** How long a process trusts its cached plan and usage before re-reading them (0: every call). */
+  BILLING_CACHE_SECONDS: int(0, 3600).default(10),
+  /** Counted calls are written at most this often per tenant per process (0: after every call). */
+  BILLING_FLUSH_SECONDS: int(0, 3600).default(5),
 });
 
 export type Config = z.infer<typeof schema>;

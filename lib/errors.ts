@@ -92,6 +92,27 @@ export class ValidationError extends HttpError {
   }
 }
 
+/** Billing: over a plan limit, or read-only after the payment grace period (402, with the numbers). */
+export class PaymentRequiredError extends HttpError {
+  readonly statusCode = 402;
+  readonly title = 'Payment Required';
+  constructor(
+    detail: string,
+    readonly extra: {
+      plan: string;
+      limit: string;
+      limit_value: number | null;
+      usage: number;
+      upgrade: string;
+    },
+  ) {
+    super(detail);
+  }
+  override toProblem(): Problem {
+    return { ...super.toProblem(), ...this.extra };
+  }
+}
+
 /** The upstream OAuth provider failed (network, 5xx, malformed response). */
 export class BadGatewayError extends HttpError {
   readonly statusCode = 502;

@@ -71,6 +71,8 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
       await stopJobs();
       // Let in-process webhook attempts finish and record their outcome (each is bounded by its 10 s timeout).
       await (await import('../lib/webhooks/dispatch.js')).settleInFlight();
+      // Counted API calls held in memory (BILLING=stripe) are written before the process goes.
+      if (config.BILLING === 'stripe') await (await import('../lib/billing/state.js')).flushAll();
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     },

@@ -7,6 +7,9 @@ export const EVENT_TYPES = [
   'token.refresh_failed',
   'token.needs_reauth',
   'connection.created',
+  'billing.subscription_updated',
+  'billing.payment_failed',
+  'billing.payment_succeeded',
   'ping',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

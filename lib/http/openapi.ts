@@ -15,6 +15,7 @@ type Json = Record<string, unknown>;
 const STATUS_TEXT: Record<number, string> = {
   400: 'Malformed request (bad JSON, bad cursor)',
   401: 'Missing, malformed, unknown or revoked API key',
+  402: 'Over a plan limit, or read-only after a failed payment (billing on)',
   403: 'The API key lacks the scope, or registration is closed',
   404: 'Not found (or another tenant’s)',
   405: 'Method not allowed',

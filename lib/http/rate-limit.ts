@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { planRateLimit } from '../billing/rate-limit.js';
 import { config } from '../config.js';
 import { TooManyRequestsError } from '../errors.js';
 import type { VaultEvent } from './middleware.js';
@@ -25,15 +26,15 @@ interface Bucket {
 const MAX_TENANTS = 10_000;
 const buckets = new Map<string, Bucket>();
 
-/** Where a tenant's limit comes from: the configured default, unless a plan sets another (billing). */
-let resolveLimit: (tenantId: string) => RateLimit | undefined = () => undefined;
-export function setRateLimitResolver(fn: (tenantId: string) => RateLimit | undefined): void {
-  resolveLimit = fn;
+/**
+ * A tenant's limit: its billing plan's `rate_limit_per_second` (with a burst of twice that) when
+ * billing is on, else the configured default. The plan comes from billing's in-memory cache.
+ */
+export async function limitFor(tenantId: string): Promise<RateLimit> {
+  const planRate = await planRateLimit(tenantId);
+  if (planRate) return { rate: planRate, burst: Math.max(1, Math.ceil(2 * planRate)) };
+  return { rate: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
 }
-export const defaultRateLimit = (): RateLimit => ({
-  rate: config.RATE_LIMIT_PER_SECOND,
-  burst: config.RATE_LIMIT_BURST,
-});
 
 export interface RateDecision {
   allowed: boolean;
@@ -78,7 +79,7 @@ export function rateLimit(): middy.MiddlewareObj<VaultEvent, HttpResult> {
   const before = async (request: Request) => {
     const auth = request.event.vault.auth;
     if (!auth) return;
-    const decision = takeToken(auth.tenantId, resolveLimit(auth.tenantId) ?? defaultRateLimit());
+    const decision = takeToken(auth.tenantId, await limitFor(auth.tenantId));
     pending.set(request.event, decision.headers);
     if (!decision.allowed) {
       const err = new TooManyRequestsError(

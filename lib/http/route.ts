@@ -7,6 +7,7 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { AuthContext } from '../auth/api-keys.js';
+import { billing } from '../billing/middleware.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
 import { idempotency } from './idempotency.js';
@@ -50,6 +51,7 @@ export function route<D extends RouteDef>(
     .use(jsonBody(def.body !== undefined))
     .use(apiKeyAuth(def.scope))
     .use(rateLimit())
+    .use(billing(def))
     .use(validate(def))
     .use(idempotency(def))
     .handler(async (event) => {

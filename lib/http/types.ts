@@ -16,6 +16,8 @@ export interface Access {
   queue?: boolean;
   /** Invokes these functions (job ids with trigger `invoke`), synchronously. */
   invoke?: string[];
+  /** Calls Stripe (billing): reads the Stripe secrets when billing is configured. */
+  stripe?: boolean;
 }
 
 export interface ResponseSpec {

@@ -123,6 +123,23 @@ export const keys = {
 
   /** A dashboard session, keyed by a hash of its id: the table never holds a usable cookie value. */
   dashboardSession: (idHash: string) => ({ PK: `SESSION#${idHash}`, SK: 'SESSION' }),
+
+  /** Billing (BILLING=stripe): the tenant's plan, Stripe customer and subscription state. */
+  billingAccount: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'BILLING' }),
+  /** Stripe customer id → tenant, for Stripe events that name only the customer. */
+  stripeCustomer: (customerId: string) => ({ PK: `STRIPECUSTOMER#${customerId}`, SK: 'STRIPECUSTOMER' }),
+  /** A processed Stripe event (TTL): each event id is applied once. */
+  stripeEvent: (eventId: string) => ({ PK: `STRIPEEVENT#${eventId}`, SK: 'STRIPEEVENT' }),
+  /** API calls counted in a month (`YYYY-MM`), and what has been reported to Stripe. */
+  usage: (tenantId: string, month: string) => ({ PK: `TENANT#${tenantId}`, SK: `USAGE#${month}` }),
+  /** Sparse: present while a usage item has calls not yet reported to Stripe. */
+  usageUnreported: (tenantId: string, month: string) => ({
+    GSI3PK: `USAGE#${shardOf(tenantId)}`,
+    GSI3SK: `${month}#${tenantId}`,
+  }),
+  usageUnreportedShard: (shard: number) => ({ GSI3PK: `USAGE#${shard}` }),
+  /** The tenant's stored-token count, kept in the same transaction as each insert and delete. */
+  tokenCounter: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'COUNT#tokens' }),
 } as const;
 
 export function shardOf(id: string): number {

@@ -102,11 +102,21 @@ export interface Companion {
   failed: () => Error;
 }
 
+/** A transaction item from a plan limit (lib/billing/quota): its condition failing is a refusal. */
+export interface TransactGuard {
+  item: Record<string, unknown>;
+  refuse(): Promise<never>;
+}
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
+
 /** Inserts a token and its (provider, key) claim in one transaction; a taken claim is a 409. */
 export async function insertToken(
   t: TokenRecord,
   events: VaultEventRecord[] = [],
   companion?: Companion,
+  guard?: TransactGuard,
 ): Promise<void> {
   try {
     await ddb.send(
@@ -122,11 +132,14 @@ export async function insertToken(
           },
           ...(companion ? [companion.item] : []),
           ...events.map(eventPut),
+          ...(guard ? [guard.item as TransactItem] : []),
         ],
       }),
     );
   } catch (err) {
-    if (companion && failedConditions(err)?.includes(2)) throw companion.failed();
+    const failed = failedConditions(err);
+    if (companion && failed?.includes(2)) throw companion.failed();
+    if (guard && failed?.includes(2 + (companion ? 1 : 0) + events.length)) await guard.refuse();
     if (failedConditions(err)?.includes(1)) {
       throw new ConflictError(`A token for provider '${t.provider}' and key '${t.key}' already exists.`);
     }
@@ -198,7 +211,11 @@ export async function replaceToken(
   }
 }
 
-export async function deleteToken(t: TokenRecord, events: VaultEventRecord[] = []): Promise<void> {
+export async function deleteToken(
+  t: TokenRecord,
+  events: VaultEventRecord[] = [],
+  extra: Record<string, unknown>[] = [],
+): Promise<void> {
   try {
     await ddb.send(
       new TransactWriteCommand({
@@ -219,6 +236,7 @@ export async function deleteToken(t: TokenRecord, events: VaultEventRecord[] = [
             },
           },
           ...events.map(eventPut),
+          ...(extra as TransactItem[]),
         ],
       }),
     );

@@ -1,3 +1,4 @@
+import { tokenDeleteItems, tokenInsertGuard } from '../billing/quota.js';
 import { config } from '../config.js';
 import { dataKeys } from '../crypto/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -100,7 +101,7 @@ export async function createToken(
   if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
   t.refresh_due_at = refreshDueAt(t);
   const events = [newEvent(tenantId, 'token.created', { token: toView(t) }), ...(extra.events?.(t) ?? [])];
-  await store.insertToken(t, events, extra.companion);
+  await store.insertToken(t, events, extra.companion, await tokenInsertGuard(tenantId));
   await dispatchSoon(events);
   return t;
 }
@@ -227,7 +228,7 @@ export async function updateToken(
 export async function deleteToken(tenantId: string, id: string): Promise<TokenRecord> {
   const t = await store.mustGetToken(tenantId, id, true);
   const event = newEvent(tenantId, 'token.deleted', { token: toView(t) });
-  await store.deleteToken(t, [event]);
+  await store.deleteToken(t, [event], await tokenDeleteItems(tenantId));
   await dispatchSoon([event]);
   return t;
 }

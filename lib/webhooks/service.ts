@@ -1,3 +1,4 @@
+import { refuseWebhook, webhookPlanLimit } from '../billing/quota.js';
 import { config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { emit } from '../events/outbox.js';
@@ -66,6 +67,8 @@ export function toDeliveryView(d: DeliveryRecord): DeliveryView {
 
 export async function createWebhook(tenantId: string, input: CreateWebhookInput) {
   await validateWebhookUrl(input.url, config.VAULT_MODE);
+  // The tighter of the hard cap and the plan's limit, enforced atomically by the endpoint counter.
+  const planLimit = await webhookPlanLimit(tenantId);
   const at = new Date().toISOString();
   const secret = newSecret();
   const w: WebhookRecord = {
@@ -87,8 +90,11 @@ export async function createWebhook(tenantId: string, input: CreateWebhookInput)
     version: 1,
   };
   w.secret_enc = await sealSecret(w, secret);
-  if (!(await store.putWebhook(w, MAX_WEBHOOKS_PER_TENANT)))
+  const max = Math.min(MAX_WEBHOOKS_PER_TENANT, planLimit ?? MAX_WEBHOOKS_PER_TENANT);
+  if (!(await store.putWebhook(w, max))) {
+    if (planLimit !== null && planLimit < MAX_WEBHOOKS_PER_TENANT) await refuseWebhook(tenantId, planLimit);
     throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
+  }
   return { webhook: w, secret };
 }
 

@@ -1,0 +1,6 @@
+import { billingUsage } from '../../lib/billing/api.js';
+import { ok } from '../../lib/http/responses.js';
+import { route } from '../../lib/http/route.js';
+import { routes } from '../routes.js';
+
+export const handler = route(routes.billingUsage, async ({ auth }) => ok(await billingUsage(auth.tenantId)));
