@@ -19,7 +19,14 @@ beforeAll(async () => {
   });
   delete process.env.BILLING_CACHE_SECONDS;
   delete process.env.BILLING_FLUSH_SECONDS;
-  delete process.env.BILLING_PLANS;
+  // The default cache and flush periods; a plan whose rate limit lets this test's 40 quick reads through.
+  process.env.BILLING_PLANS = JSON.stringify([
+    {
+      id: 'free',
+      name: 'Free',
+      limits: { tokens: 100, api_calls_per_month: 10_000, webhooks: 2, rate_limit_per_second: 1000 },
+    },
+  ]);
   api = await startApi();
   calls = await recordDdbCalls();
 });

@@ -16,13 +16,20 @@ const PLANS = [
   {
     id: 'free',
     name: 'Free',
-    limits: { tokens: 100, api_calls_per_month: 100_000, webhooks: 1, rate_limit_per_second: 5 },
+    // Rates high enough for these tests' bursts; `throttled` is the plan whose rate limit is tested.
+    limits: { tokens: 100, api_calls_per_month: 100_000, webhooks: 1, rate_limit_per_second: 1000 },
+  },
+  {
+    id: 'throttled',
+    name: 'Throttled',
+    stripe_price_id: 'price_throttled',
+    limits: { tokens: 10, api_calls_per_month: 100_000, webhooks: 1, rate_limit_per_second: 2 },
   },
   {
     id: 'starter',
     name: 'Starter',
     stripe_price_id: 'price_starter',
-    limits: { tokens: 2, api_calls_per_month: 25, webhooks: 1, rate_limit_per_second: 10 },
+    limits: { tokens: 2, api_calls_per_month: 25, webhooks: 1, rate_limit_per_second: 100 },
   },
   {
     id: 'pro',
@@ -439,8 +446,30 @@ describe('limits', () => {
     const free = await api.register();
     const pro = await api.register();
     await subscribe(pro.key, 'pro');
-    expect(await planRateLimit(free.tenantId)).toBe(5);
+    expect(await planRateLimit(free.tenantId)).toBe(1000);
     expect(await planRateLimit(pro.tenantId)).toBe(50);
+  });
+
+  it("rate_limit_per_second sets the tenant's limit over HTTP: throttled (2/s, burst 4) gets 429, pro does not", async () => {
+    // Prepare
+    const slow = await api.register();
+    await subscribe(slow.key, 'throttled');
+    const pro = await api.register();
+    await subscribe(pro.key, 'pro');
+    const burst = async (key: string) =>
+      Promise.all(Array.from({ length: 10 }, () => api.call('GET', '/v1/tokens', { key })));
+
+    // Act
+    const slowAnswers = await burst(slow.key);
+    const proAnswers = await burst(pro.key);
+
+    // Assess
+    const limited = slowAnswers.filter((r) => r.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(4); // 10 at once against a bucket of 4 (+ refill)
+    expect(limited[0]?.headers.get('ratelimit-limit')).toBe('4');
+    expect(Number(limited[0]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(proAnswers.every((r) => r.status === 200)).toBe(true);
+    expect(proAnswers[0]?.headers.get('ratelimit-limit')).toBe('100');
   });
 });
 
