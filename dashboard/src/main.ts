@@ -36,6 +36,7 @@ function takeConnectOutcome(): ConnectOutcome | null {
     provider: get('provider'),
     key: get('key'),
     token_id: get('token_id'),
+    connect_code: get('connect_code'),
     error: get('error'),
   };
 }

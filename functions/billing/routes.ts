@@ -14,7 +14,8 @@ import { type Access, defineRoute, type JobDef, type RouteDef } from '../../lib/
 
 const read: Access = { table: 'read', kms: [] };
 /** Calls Stripe's API (outbound HTTPS, the Stripe secrets) and records what it learns. */
-const stripeCall: Access = { table: 'write', kms: [], outbound: true, stripe: true };
+/** Calls Stripe; decrypt seals the idempotency records of the admin writes that take one. */
+const stripeCall: Access = { table: 'write', kms: ['decrypt'], outbound: true, stripe: true };
 
 export const billingRoutes = {
   billingUsage: defineRoute({
@@ -77,7 +78,10 @@ export const billingRoutes = {
     tag: 'billing',
     scope: null,
     access: { ...stripeCall, queue: true },
-    headers: { 'stripe-signature': "Stripe's signature of the raw body." },
+    secretHeader: {
+      name: 'Stripe-Signature',
+      description: "Stripe's signature of the raw body, checked with the endpoint's signing secret.",
+    },
     responses: { 200: { description: 'Applied (or applied before)', schema: stripeEventResult } },
     errors: [400, 404, 413],
   }),

@@ -1,3 +1,4 @@
+import { SESSION_COOKIE } from '../../lib/auth/sessions.js';
 import { assetParams, dashboardSession, sessionIdentity, signInBody } from '../../lib/dashboard/schemas.js';
 import { SELF_ONLY_CSP } from '../../lib/http/security-headers.js';
 import { type Access, defineRoute, type RouteDef } from '../../lib/http/types.js';
@@ -89,6 +90,11 @@ export const dashboardRoutes = {
     tag: 'dashboard',
     scope: null,
     access: sessionWrite,
+    secretHeader: {
+      name: SESSION_COOKIE,
+      in: 'cookie',
+      description: 'The dashboard session cookie, accepted from the dashboard’s own origin only.',
+    },
     responses: { 204: { description: 'Signed out; the cookie is cleared' } },
     errors: [401],
   }),

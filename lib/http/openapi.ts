@@ -231,7 +231,12 @@ export function buildOpenApi(routes: RouteDef[], info: { title: string; version:
         ...Object.fromEntries(
           routes.flatMap((r) =>
             r.secretHeader
-              ? [[r.secretHeader.name, { type: 'apiKey', in: 'header', name: r.secretHeader.name }]]
+              ? [
+                  [
+                    r.secretHeader.name,
+                    { type: 'apiKey', in: r.secretHeader.in ?? 'header', name: r.secretHeader.name },
+                  ],
+                ]
               : [],
           ),
         ),

@@ -59,7 +59,7 @@ export interface RouteDef<
    * registration secret); `optional` when the route also answers without it. Documented as a
    * security scheme.
    */
-  secretHeader?: { name: string; description: string; optional?: boolean };
+  secretHeader?: { name: string; description: string; optional?: boolean; in?: 'header' | 'cookie' };
   /** Request headers the route reads, documented in OpenAPI. */
   headers?: Record<string, string>;
   /** The Content-Security-Policy of an HTML route (see lib/http/security-headers.ts). */

@@ -35,7 +35,9 @@ const deliver: JobDef = {
 
 vi.mock('../../functions/routes.js', async (importOriginal) => {
   const actual = await importOriginal<typeof import('../../functions/routes.js')>();
-  return { ...actual, jobs: [refresh, sweep, deliver] };
+  // Functions that routes invoke (GetToken → RefreshOnDemand) stay: the stack wires them by id.
+  const invoked = actual.jobs.filter((j) => j.trigger === 'invoke');
+  return { ...actual, jobs: [refresh, sweep, deliver, ...invoked] };
 });
 
 const { addVaultStack } = await import('../../infra/stack.js');

@@ -262,21 +262,28 @@ describe('least privilege, derived from the route table', () => {
     const getTokenUpdates = roleStatements(dev, 'GetToken').filter((s) =>
       s.Action.includes('dynamodb:UpdateItem'),
     );
-    expect(getTokenUpdates).toHaveLength(1);
-    expect(getTokenUpdates[0]?.Condition?.['ForAllValues:StringLike']).toEqual({
-      'dynamodb:LeadingKeys': ['APIKEY#*'],
-    });
+    // Its only updates: last use of API keys and of dashboard sessions, each limited to those items.
+    expect(getTokenUpdates.map((s) => s.Condition?.['ForAllValues:StringLike']).sort()).toEqual([
+      { 'dynamodb:LeadingKeys': ['APIKEY#*'] },
+      { 'dynamodb:LeadingKeys': ['SESSION#*'] },
+    ]);
     expect(getToken.has('lambda:InvokeFunction')).toBe(true);
     expect(getToken.has('kms:GenerateDataKey')).toBe(false);
     const refresher = actions('RefreshOnDemand');
     expect([...refresher]).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'kms:Decrypt']));
     expect(routeList.some((r) => r.id === 'RefreshOnDemand')).toBe(false);
-    // The provider catalog is code: ListProviders may read API-key records and nothing else.
+    // The provider catalog is code: ListProviders may read and touch the caller's credential
+    // (API-key records, or a dashboard session) and nothing else.
     const providers = roleStatements(dev, 'ListProviders').filter((s) =>
       s.Action.some((a) => a.startsWith('dynamodb:')),
     );
+    expect(providers.length).toBeGreaterThan(0);
     for (const s of providers)
-      expect(s.Condition?.['ForAllValues:StringLike']).toEqual({ 'dynamodb:LeadingKeys': ['APIKEY#*'] });
+      expect(['APIKEY#*', 'SESSION#*']).toEqual(
+        expect.arrayContaining(
+          s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['none'],
+        ),
+      );
     const readOnly = functionDefs.filter((d) => d.access.table === 'read');
     expect(readOnly.length).toBeGreaterThan(0);
     for (const d of readOnly) expect(actions(d.id).has('dynamodb:PutItem')).toBe(false);

@@ -13,6 +13,8 @@ export interface ConnectOutcome {
   provider?: string;
   key?: string;
   token_id?: string;
+  /** Present when the connection waits for confirmation (the default). */
+  connect_code?: string;
   error?: string;
 }
 
@@ -21,6 +23,16 @@ export function ConnectPage({ outcome }: { outcome: ConnectOutcome | null }) {
   const [key, setKey] = useState('');
   const [providers, setProviders] = useState<string[]>([]);
   const [error, setError] = useState('');
+  const [tokenId, setTokenId] = useState(outcome?.token_id);
+  // The browser that started the flow came back here, signed in as the operator who started it:
+  // confirm the connection with its one-time code (POST /v1/connect/exchange).
+  useEffect(() => {
+    const code = outcome?.status === 'success' ? outcome.connect_code : undefined;
+    if (!code) return;
+    api<{ id: string }>('POST', '/v1/connect/exchange', { connect_code: code })
+      .then((t) => setTokenId(t.id))
+      .catch((err) => setError(errorText(err)));
+  }, []);
   useEffect(() => {
     api<z.output<typeof oauthAppList>>('GET', '/v1/oauth-apps?limit=100')
       .then((page) => setProviders(page.data.map((a) => a.provider)))
@@ -43,11 +55,13 @@ export function ConnectPage({ outcome }: { outcome: ConnectOutcome | null }) {
 
   return html`<h1>Connect</h1>
     ${
-      outcome?.status === 'success'
-        ? html`<${Notice} kind="ok">Connected ${outcome.provider} / ${outcome.key}: token <a href="#/tokens"><code>${outcome.token_id}</code></a>.<//>`
-        : outcome
-          ? html`<${Notice} kind="error">Connecting ${outcome.provider} / ${outcome.key} failed: ${outcome.error ?? outcome.status}.<//>`
-          : null
+      outcome?.status === 'success' && tokenId
+        ? html`<${Notice} kind="ok">Connected ${outcome.provider} / ${outcome.key}: token <a href="#/tokens"><code>${tokenId}</code></a>.<//>`
+        : outcome?.status === 'success'
+          ? null
+          : outcome
+            ? html`<${Notice} kind="error">Connecting ${outcome.provider} / ${outcome.key} failed: ${outcome.error ?? outcome.status}.<//>`
+            : null
     }
     <p>Starts the OAuth flow in this browser; the token is stored under the provider and key. The
       provider's OAuth app must list <code>${returnUrl()}</code> among its redirect URLs.</p>
