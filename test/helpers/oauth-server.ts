@@ -71,6 +71,31 @@ export interface OAuthServer {
   close(): Promise<void>;
 }
 
+/**
+ * The body of `POST /v1/oauth-apps` that registers `server` as the custom provider `acme`;
+ * `overrides` replace top-level fields, `custom` extends the provider definition.
+ */
+export function acmeApp(
+  server: OAuthServer,
+  overrides: Record<string, unknown> = {},
+  custom: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    provider: 'acme',
+    client_id: server.clientId,
+    client_secret: server.clientSecret,
+    redirect_urls: ['https://app.example.com/oauth'],
+    custom: {
+      name: 'Acme',
+      authorization_url: server.authorizationUrl,
+      token_url: server.tokenUrl,
+      issuer: server.issuer,
+      ...custom,
+    },
+    ...overrides,
+  };
+}
+
 export interface OAuthServerOptions {
   redirectUris: string[];
   /**

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Api, startApi, tenantItems } from '../helpers/api.js';
-import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type Receiver, startReceiver, waitFor } from '../helpers/receiver.js';
 
 // A connect link is bound to the app's user (RFC 6749 §10.12): by default the callback hands the
@@ -35,19 +35,7 @@ async function tenantWithApp() {
   const t = await api.register();
   const app = await api.call('POST', '/v1/oauth-apps', {
     key: t.key,
-    body: {
-      provider: 'acme',
-      client_id: idp.clientId,
-      client_secret: idp.clientSecret,
-      scopes: ['read', 'write'],
-      redirect_urls: ['https://app.example.com/oauth'],
-      custom: {
-        name: 'Acme',
-        authorization_url: idp.authorizationUrl,
-        token_url: idp.tokenUrl,
-        issuer: idp.issuer,
-      },
-    },
+    body: acmeApp(idp, { scopes: ['read', 'write'] }),
   });
   expect(app.status, app.text).toBe(201);
   const hooks = await startReceiver();

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Api, startApi } from '../helpers/api.js';
-import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { echo, startUpstream, type Upstream } from '../helpers/upstream.js';
 
 // The proxy end to end: the real local server, a provider API over HTTPS on 127.0.0.1 (a
@@ -29,19 +29,7 @@ beforeAll(async () => {
   tenant = await api.register('Proxy');
   const app = await api.call('POST', '/v1/oauth-apps', {
     key: tenant.key,
-    body: {
-      provider: 'acme',
-      client_id: idp.clientId,
-      client_secret: idp.clientSecret,
-      redirect_urls: ['https://app.example.com/oauth'],
-      custom: {
-        name: 'Acme',
-        authorization_url: idp.authorizationUrl,
-        token_url: idp.tokenUrl,
-        issuer: idp.issuer,
-        api_base_url: `${up.url}/api`,
-      },
-    },
+    body: acmeApp(idp, {}, { api_base_url: `${up.url}/api` }),
   });
   expect(app.status).toBe(201);
   expect(app.body.api_base_url).toBe(`${up.url}/api`);

@@ -1,7 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type Api, startApi } from '../helpers/api.js';
-import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 
 // Untrusted token responses and fair scheduling (issue 9, sections 1 and 2), against real OAuth
 // servers (oidc-provider), the vault's handlers over HTTP and DynamoDB Local.
@@ -29,19 +29,7 @@ async function tenantWithApp(server: OAuthServer) {
   const t = await api.register();
   const res = await api.call('POST', '/v1/oauth-apps', {
     key: t.key,
-    body: {
-      provider: 'acme',
-      client_id: server.clientId,
-      client_secret: server.clientSecret,
-      scopes: ['read'],
-      redirect_urls: ['https://app.example.com/oauth'],
-      custom: {
-        name: 'Acme',
-        authorization_url: server.authorizationUrl,
-        token_url: server.tokenUrl,
-        issuer: server.issuer,
-      },
-    },
+    body: acmeApp(server, { scopes: ['read'] }),
   });
   expect(res.status).toBe(201);
   return t;

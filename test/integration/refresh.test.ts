@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type Api, startApi } from '../helpers/api.js';
-import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 
 // The connect flow and the refresh engine against a real OAuth 2.0 server (oidc-provider), through
 // the vault's real handlers over HTTP, on DynamoDB Local.
@@ -30,19 +30,7 @@ async function tenantWithApp() {
   const t = await api.register();
   const res = await api.call('POST', '/v1/oauth-apps', {
     key: t.key,
-    body: {
-      provider: 'acme',
-      client_id: idp.clientId,
-      client_secret: idp.clientSecret,
-      scopes: ['read', 'write'],
-      redirect_urls: ['https://app.example.com/oauth'],
-      custom: {
-        name: 'Acme',
-        authorization_url: idp.authorizationUrl,
-        token_url: idp.tokenUrl,
-        issuer: idp.issuer,
-      },
-    },
+    body: acmeApp(idp, { scopes: ['read', 'write'] }),
   });
   expect(res.status).toBe(201);
   return t;

@@ -2,7 +2,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { keys } from '../../lib/store/keys.js';
 import { type Api, startApi, tenantItems } from '../helpers/api.js';
-import { type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { type Receiver, startReceiver, waitFor } from '../helpers/receiver.js';
 
 // One tenant cannot stall the webhook machinery that all tenants share: events that cannot be fanned
@@ -147,18 +147,7 @@ describe('a hostile provider and a loud tenant', () => {
     const a = await api.register('Loud');
     const app = await api.call('POST', '/v1/oauth-apps', {
       key: a.key,
-      body: {
-        provider: 'acme',
-        client_id: idp.clientId,
-        client_secret: idp.clientSecret,
-        redirect_urls: ['https://app.example.com/oauth'],
-        custom: {
-          name: 'Acme',
-          authorization_url: idp.authorizationUrl,
-          token_url: idp.tokenUrl,
-          issuer: idp.issuer,
-        },
-      },
+      body: acmeApp(idp),
     });
     expect(app.status, app.text).toBe(201);
     const aReceiver = await receiver();
