@@ -316,7 +316,7 @@ export interface paths {
         put?: never;
         /**
          * Stripe's event endpoint (register it in Stripe); verified by its Stripe-Signature
-         * @description Public: no API key.
+         * @description Stripe's signature of the raw body, checked with the endpoint's signing secret.
          */
         post: operations["StripeEvents"];
         delete?: never;
@@ -445,7 +445,7 @@ export interface paths {
         post: operations["CreateDashboardSession"];
         /**
          * Sign out: end the cookie's session on the server
-         * @description Public: no API key.
+         * @description The dashboard session cookie, accepted from the dashboard’s own origin only.
          */
         delete: operations["DeleteDashboardSession"];
         options?: never;
@@ -3463,10 +3463,7 @@ export interface operations {
     StripeEvents: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Stripe's signature of the raw body. */
-                "stripe-signature"?: string;
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
