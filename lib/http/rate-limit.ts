@@ -31,9 +31,9 @@ const buckets = new Map<string, Bucket>();
  * billing is on, else the configured default. The plan comes from billing's in-memory cache.
  */
 export async function limitFor(tenantId: string): Promise<RateLimit> {
-  const planRate = await planRateLimit(tenantId);
+  const planRate = config.BILLING === 'stripe' ? await planRateLimit(tenantId) : undefined;
   if (planRate) return { rate: planRate, burst: Math.max(1, Math.ceil(2 * planRate)) };
-  return { rate: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
+  return defaultLimit;
 }
 
 export interface RateDecision {
@@ -72,6 +72,7 @@ export function resetRateLimits(): void {
 }
 
 type Request = middy.Request<VaultEvent, HttpResult, Error, Context>;
+const defaultLimit: RateLimit = { rate: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
 const pending = new WeakMap<VaultEvent, Record<string, string>>();
 
 /** After authentication: 429 over the tenant's limit; the RateLimit headers on every answer that passes. */
@@ -79,7 +80,8 @@ export function rateLimit(): middy.MiddlewareObj<VaultEvent, HttpResult> {
   const before = async (request: Request) => {
     const auth = request.event.vault.auth;
     if (!auth) return;
-    const decision = takeToken(auth.tenantId, await limitFor(auth.tenantId));
+    const limit = config.BILLING === 'stripe' ? await limitFor(auth.tenantId) : defaultLimit;
+    const decision = takeToken(auth.tenantId, limit);
     pending.set(request.event, decision.headers);
     if (!decision.allowed) {
       const err = new TooManyRequestsError(

@@ -11,6 +11,7 @@ import { billing } from '../billing/middleware.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
 import { idempotency } from './idempotency.js';
+import { takesIdempotencyKey } from './idempotency-key.js';
 import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
 import { rateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
@@ -50,10 +51,11 @@ export function route<D extends RouteDef>(
     .use(problemErrors())
     .use(jsonBody(def.body !== undefined))
     .use(apiKeyAuth(def.scope))
-    .use(rateLimit())
-    .use(billing(def))
+    // Only what the route needs is in its chain: each middleware costs the warm path a call.
+    .use(def.scope !== null ? rateLimit() : [])
+    .use(def.scope !== null && config.BILLING === 'stripe' ? billing(def) : [])
     .use(validate(def))
-    .use(idempotency(def))
+    .use(takesIdempotencyKey(def) ? idempotency(def) : [])
     .handler(async (event) => {
       const v = event.vault;
       if (v.replay) return v.replay;
