@@ -14,4 +14,4 @@ export const IDEMPOTENCY_DESCRIPTION =
   'Makes a retry safe: for 24 hours, the same key with the same request replays the first ' +
   'response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; ' +
   'a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. ' +
-  'Error responses are not kept: a retry after one runs again.';
+  'A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again.';

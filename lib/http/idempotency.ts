@@ -9,7 +9,6 @@ import {
   IDEMPOTENCY_HEADER,
   IDEMPOTENCY_TTL_SECONDS,
   MAX_IDEMPOTENCY_KEY_LENGTH,
-  takesIdempotencyKey,
 } from './idempotency-key.js';
 import type { VaultEvent } from './middleware.js';
 import type { HttpResult, RouteDef } from './types.js';
@@ -52,9 +51,17 @@ const sealRef = (c: Claim) => ({
 /** Headers of the first response worth replaying; the rest (CORS, security, request id) are per request. */
 const KEPT_HEADERS = ['Content-Type', 'Location', 'Cache-Control'];
 
-export function idempotency(def: RouteDef): middy.MiddlewareObj<VaultEvent, HttpResult> {
+/**
+ * Two middlewares sharing the claims of one route: `claim` runs after authentication and
+ * validation; `complete` is registered before the problem middleware, so that it sees the final
+ * response, a problem included. A response below 500 is kept and replayed (Stripe's rule: a retry
+ * gets the same answer, a 4xx too); a 5xx or a crash releases the key, and a retry runs again.
+ */
+export function idempotency(def: RouteDef): {
+  claim: middy.MiddlewareObj<VaultEvent, HttpResult>;
+  complete: middy.MiddlewareObj<VaultEvent, HttpResult>;
+} {
   const claims = new WeakMap<VaultEvent, Claim>();
-  if (!takesIdempotencyKey(def)) return { before: async () => {} };
 
   const before = async (request: Request) => {
     const { event } = request;
@@ -102,11 +109,12 @@ export function idempotency(def: RouteDef): middy.MiddlewareObj<VaultEvent, Http
     event.vault.replay = { ...replay, headers: { ...replay.headers, 'Idempotency-Replayed': 'true' } };
   };
 
-  const after = async (request: Request) => {
+  const complete = async (request: Request) => {
     const claim = claims.get(request.event);
+    if (!claim) return;
+    claims.delete(request.event);
     const response = request.response;
-    if (!claim || !response) return;
-    if (response.statusCode >= 400) return release(claim);
+    if (!response || response.statusCode >= 500) return release(claim);
     const headers = Object.fromEntries(
       KEPT_HEADERS.flatMap((h) => (response.headers?.[h] !== undefined ? [[h, response.headers[h]]] : [])),
     );
@@ -120,16 +128,11 @@ export function idempotency(def: RouteDef): middy.MiddlewareObj<VaultEvent, Http
     }
   };
 
-  const onError = async (request: Request) => {
-    const claim = claims.get(request.event);
-    if (claim) await release(claim);
-  };
-
   const release = async (claim: Claim) => {
     await releaseIdempotencyKey(claim.tenantId, claim.keyHash, claim.fingerprint).catch((err: unknown) => {
       logger.error('Could not release an idempotency key', { error: (err as Error).name });
     });
   };
 
-  return { before, after, onError };
+  return { claim: { before }, complete: { after: complete, onError: complete } };
 }

@@ -32,6 +32,7 @@ export function route<D extends RouteDef>(
   def: D,
   fn: (args: HandlerArgs<D>) => Promise<HttpResult>,
 ): (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult> {
+  const idem = takesIdempotencyKey(def) ? idempotency(def) : undefined;
   // Typed on VaultEvent inside the chain (the middlewares add `vault`); callers pass a plain event.
   const handler = middy<VaultEvent, HttpResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
@@ -46,6 +47,8 @@ export function route<D extends RouteDef>(
     )
     .use(httpSecurityHeaders(securityHeaderOptions(def)))
     .use(requestId())
+    // Before problemErrors: its after/onError see the final response, a problem included.
+    .use(idem ? idem.complete : [])
     // Registered after cors and security headers so that its onError runs first and they
     // decorate the problem response too.
     .use(problemErrors())
@@ -55,7 +58,7 @@ export function route<D extends RouteDef>(
     .use(def.scope !== null ? rateLimit() : [])
     .use(def.scope !== null && config.BILLING === 'stripe' ? billing(def) : [])
     .use(validate(def))
-    .use(takesIdempotencyKey(def) ? idempotency(def) : [])
+    .use(idem ? idem.claim : [])
     .handler(async (event) => {
       const v = event.vault;
       if (v.replay) return v.replay;

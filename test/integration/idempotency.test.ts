@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Api, startApi, tenantItems } from '../helpers/api.js';
 
 // Idempotency-Key and X-Request-Id, through the real handlers over HTTP, against DynamoDB Local.
@@ -131,21 +131,51 @@ describe('Idempotency-Key', () => {
     expect(other.body.id).not.toBe((await tokensOf(a.tenantId))[0]?.id);
   });
 
-  it('does not keep error responses: a retry after one runs again', async () => {
+  it('replays a 4xx like a success: a retry gets the same answer even if the world changed', async () => {
+    // Prepare: a token holds (github, taken), so creating it again is a 409
+    const { key } = await api.register();
+    const body = { ...newToken(), provider: 'github', key: 'taken' };
+    const first = await api.call('POST', '/v1/tokens', { key, body });
+    expect(first.status).toBe(201);
+    const headers = { 'idempotency-key': 'conflict-1' };
+
+    // Act: the conflicting create, then the holder goes away, then the same request is retried
+    const conflict = await api.call('POST', '/v1/tokens', { key, body, headers });
+    expect((await api.call('DELETE', `/v1/tokens/${first.body.id}`, { key })).status).toBe(204);
+    const retried = await api.call('POST', '/v1/tokens', { key, body, headers });
+
+    // Assess: the retry gets the first answer, and wrote nothing
+    expect(conflict.status).toBe(409);
+    expect(retried.status).toBe(409);
+    expect(retried.headers.get('idempotency-replayed')).toBe('true');
+    expect(retried.body.detail).toBe(conflict.body.detail);
+    expect((await api.call('GET', '/v1/tokens?provider=github', { key })).body.data).toHaveLength(0);
+  });
+
+  it('releases the key after a 5xx: a retry runs again and writes once', async () => {
+    // Prepare: the first attempt's write fails inside the vault
     const { tenantId, key } = await api.register();
-    const headers = { 'idempotency-key': 'missing' };
-    expect((await api.call('DELETE', '/v1/tokens/tok_nope', { key, headers })).status).toBe(404);
-    expect(await recordsOf(tenantId)).toHaveLength(0);
+    const { ddb } = await import('../../lib/aws.js');
+    const send = ddb.send.bind(ddb);
+    const spy = vi.spyOn(ddb, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand') {
+        spy.mockRestore();
+        return Promise.reject(Object.assign(new Error('injected'), { name: 'InternalServerError' }));
+      }
+      return send(command as never);
+    }) as never);
     const body = newToken();
-    const created = await api.call('POST', '/v1/tokens', { key, body });
-    const del = { 'idempotency-key': 'del-1' };
-    expect((await api.call('DELETE', `/v1/tokens/${created.body.id}`, { key, headers: del })).status).toBe(
-      204,
-    );
-    expect((await api.call('DELETE', `/v1/tokens/${created.body.id}`, { key, headers: del })).status).toBe(
-      204,
-    );
-    expect((await api.call('DELETE', `/v1/tokens/${created.body.id}`, { key })).status).toBe(404);
+    const headers = { 'idempotency-key': 'after-500' };
+
+    // Act
+    const failed = await api.call('POST', '/v1/tokens', { key, body, headers });
+    const retried = await api.call('POST', '/v1/tokens', { key, body, headers });
+
+    // Assess
+    expect(failed.status).toBe(500);
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotency-replayed')).toBeNull();
+    expect((await tenantItems(tenantId)).filter((i) => i.type === 'token')).toHaveLength(1);
   });
 
   it('checks expiry itself: a record past 24 hours no longer replays', async () => {

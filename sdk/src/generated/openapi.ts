@@ -1732,7 +1732,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1850,7 +1850,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1968,7 +1968,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2086,7 +2086,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2204,7 +2204,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2468,7 +2468,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2603,7 +2603,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -2823,7 +2823,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -2958,7 +2958,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -3196,7 +3196,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3344,7 +3344,7 @@ export interface operations {
                 return_url?: string;
             };
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3791,7 +3791,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -3926,7 +3926,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4409,7 +4409,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -4544,7 +4544,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -4737,7 +4737,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description Picks the token by (provider, key). Give this or Vault-Token-Id. */
                 "vault-connection-key"?: string;
@@ -4875,7 +4875,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description Picks the token by (provider, key). Give this or Vault-Token-Id. */
                 "vault-connection-key"?: string;
@@ -5013,7 +5013,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description Picks the token by (provider, key). Give this or Vault-Token-Id. */
                 "vault-connection-key"?: string;
@@ -5151,7 +5151,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description Picks the token by (provider, key). Give this or Vault-Token-Id. */
                 "vault-connection-key"?: string;
@@ -5289,7 +5289,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
                 /** @description Picks the token by (provider, key). Give this or Vault-Token-Id. */
                 "vault-connection-key"?: string;
@@ -5427,7 +5427,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5638,7 +5638,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -5870,7 +5870,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6018,7 +6018,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6138,7 +6138,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6383,7 +6383,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -6615,7 +6615,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6735,7 +6735,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -6998,7 +6998,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -7121,7 +7121,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
@@ -7243,7 +7243,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. Error responses are not kept: a retry after one runs again. */
+                /** @description Makes a retry safe: for 24 hours, the same key with the same request replays the first response (marked `Idempotency-Replayed: true`); the same key with another request is a 422; a duplicate while the first is still running is a 409. 1 to 255 characters, per tenant. A 4xx is kept and replayed like a success; after a 5xx the key is released and a retry runs again. */
                 "Idempotency-Key"?: string;
             };
             path: {
