@@ -1,13 +1,13 @@
 import { html } from 'htm/preact';
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { SessionIdentity } from '../../lib/dashboard/schemas.js';
 import { api, errorText, setSignedOutHandler } from './api.js';
 import { ApiKeysPage } from './pages/api-keys.js';
 import { type ConnectOutcome, ConnectPage } from './pages/connect.js';
 import { OAuthAppsPage } from './pages/oauth-apps.js';
 import { TokensPage } from './pages/tokens.js';
 import { WebhooksPage } from './pages/webhooks.js';
+import type { DashboardIdentity } from './types.js';
 import { Notice } from './ui.js';
 import './style.css';
 
@@ -79,11 +79,11 @@ function skipToMain(e: Event) {
 }
 
 function App() {
-  const [me, setMe] = useState<SessionIdentity | null | undefined>(undefined);
+  const [me, setMe] = useState<DashboardIdentity | null | undefined>(undefined);
   const [page, setPage] = useState<PagePath>(currentPage());
 
   const check = () =>
-    api<SessionIdentity>('GET', '/v1/dashboard/session')
+    api<DashboardIdentity>('GET', '/v1/dashboard/session')
       .then(setMe)
       .catch(() => setMe(null));
   useEffect(() => {

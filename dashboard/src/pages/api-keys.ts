@@ -1,12 +1,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { z } from 'zod';
-import type { apiKeyList, apiKeySchema, createdApiKeySchema } from '../../../lib/auth/schemas.js';
 import { SCOPES, type Scope } from '../../../lib/auth/scopes.js';
 import { api, errorText, when } from '../api.js';
+import type { ApiKey, ApiKeyList, CreatedApiKey } from '../types.js';
 import { Notice, ShownOnce, TableWrap } from '../ui.js';
-
-type ApiKey = z.output<typeof apiKeySchema>;
 
 export function ApiKeysPage({ selfKeyId }: { selfKeyId: string }) {
   const [keys, setKeys] = useState<ApiKey[]>([]);
@@ -15,7 +12,7 @@ export function ApiKeysPage({ selfKeyId }: { selfKeyId: string }) {
   const [shown, setShown] = useState<string | null>(null);
   const [error, setError] = useState('');
   const load = () =>
-    api<z.output<typeof apiKeyList>>('GET', '/v1/api-keys?limit=100')
+    api<ApiKeyList>('GET', '/v1/api-keys?limit=100')
       .then((p) => setKeys(p.data))
       .catch((err) => setError(errorText(err)));
   useEffect(() => {
@@ -25,7 +22,7 @@ export function ApiKeysPage({ selfKeyId }: { selfKeyId: string }) {
   const create = async (e: Event) => {
     e.preventDefault();
     try {
-      const made = await api<z.output<typeof createdApiKeySchema>>('POST', '/v1/api-keys', { name, scopes });
+      const made = await api<CreatedApiKey>('POST', '/v1/api-keys', { name, scopes });
       setShown(made.api_key);
       setName('');
       setScopes([]);

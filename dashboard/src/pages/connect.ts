@@ -1,8 +1,7 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { z } from 'zod';
-import type { oauthAppList, sessionSchema } from '../../../lib/providers/schemas.js';
 import { api, errorText } from '../api.js';
+import type { ConnectSession, OAuthAppList } from '../types.js';
 import { Notice } from '../ui.js';
 
 /** Where the connect flow sends the browser back to: this page (the OAuth app must allow it). */
@@ -34,7 +33,7 @@ export function ConnectPage({ outcome }: { outcome: ConnectOutcome | null }) {
       .catch((err) => setError(errorText(err)));
   }, []);
   useEffect(() => {
-    api<z.output<typeof oauthAppList>>('GET', '/v1/oauth-apps?limit=100')
+    api<OAuthAppList>('GET', '/v1/oauth-apps?limit=100')
       .then((page) => setProviders(page.data.map((a) => a.provider)))
       .catch(() => {});
   }, []);
@@ -42,7 +41,7 @@ export function ConnectPage({ outcome }: { outcome: ConnectOutcome | null }) {
   const start = async (e: Event) => {
     e.preventDefault();
     try {
-      const s = await api<z.output<typeof sessionSchema>>('POST', '/v1/connect/sessions', {
+      const s = await api<ConnectSession>('POST', '/v1/connect/sessions', {
         provider,
         key,
         redirect_url: returnUrl(),

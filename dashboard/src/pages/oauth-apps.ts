@@ -1,12 +1,9 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { z } from 'zod';
-import type { CreateOAuthAppInput, oauthAppList, oauthAppSchema } from '../../../lib/providers/schemas.js';
 import { api, errorText, when } from '../api.js';
+import type { CreateOAuthAppRequest, OAuthApp, OAuthAppList } from '../types.js';
 import { Notice, TableWrap } from '../ui.js';
 import { returnUrl } from './connect.js';
-
-type OAuthApp = z.output<typeof oauthAppSchema>;
 
 export function OAuthAppsPage() {
   const [apps, setApps] = useState<OAuthApp[]>([]);
@@ -21,7 +18,7 @@ export function OAuthAppsPage() {
     token_url: '',
   });
   const load = () =>
-    api<z.output<typeof oauthAppList>>('GET', '/v1/oauth-apps?limit=100')
+    api<OAuthAppList>('GET', '/v1/oauth-apps?limit=100')
       .then((p) => setApps(p.data))
       .catch((err) => setError(errorText(err)));
   useEffect(() => {
@@ -32,7 +29,7 @@ export function OAuthAppsPage() {
     setForm({ ...form, [k]: (e.target as HTMLInputElement).value });
   const create = async (e: Event) => {
     e.preventDefault();
-    const body: CreateOAuthAppInput = {
+    const body: CreateOAuthAppRequest = {
       provider: form.provider.trim(),
       client_id: form.client_id,
       client_secret: form.client_secret,
@@ -44,7 +41,7 @@ export function OAuthAppsPage() {
               name: form.provider.trim(),
               authorization_url: form.authorization_url,
               token_url: form.token_url,
-            } as NonNullable<CreateOAuthAppInput['custom']>,
+            } as NonNullable<CreateOAuthAppRequest['custom']>,
           }
         : {}),
     };

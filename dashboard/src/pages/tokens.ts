@@ -1,18 +1,16 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { z } from 'zod';
-import type { TokenView, TokenWithSecrets, tokenList } from '../../../lib/tokens/schemas.js';
 import { api, errorText, when } from '../api.js';
+import type { Token, TokenList, TokenWithSecrets } from '../types.js';
 import { Badge, Notice, TableWrap } from '../ui.js';
 
-type TokenList = z.output<typeof tokenList>;
 const SOON_MS = 24 * 3600_000;
 
-export function expiringSoon(t: TokenView, now = Date.now()) {
+export function expiringSoon(t: Token, now = Date.now()) {
   return t.expires_at !== null && Date.parse(t.expires_at) - now < SOON_MS;
 }
 
-function StatusBadges({ t }: { t: TokenView }) {
+function StatusBadges({ t }: { t: Token }) {
   return html`${t.status === 'needs_reauth' ? html`<${Badge} tone="bad">needs reauth<//>` : null}
     ${t.status === 'refresh_failed' ? html`<${Badge} tone="warn">refresh failed<//>` : null}
     ${t.status === 'active' ? html`<${Badge} tone="ok">active<//>` : null}
@@ -22,10 +20,10 @@ function StatusBadges({ t }: { t: TokenView }) {
 export function TokensPage() {
   const [filter, setFilter] = useState({ provider: '', key: '', status: '' });
   const [draft, setDraft] = useState(filter);
-  const [rows, setRows] = useState<TokenView[]>([]);
+  const [rows, setRows] = useState<Token[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState('');
-  const [open, setOpen] = useState<TokenView | null>(null);
+  const [open, setOpen] = useState<Token | null>(null);
 
   const load = async (after?: string) => {
     const q = new URLSearchParams({ limit: '50' });
@@ -90,7 +88,7 @@ export function TokensPage() {
     ${cursor ? html`<button type="button" onClick=${() => load(cursor)}>Load more</button>` : null}`;
 }
 
-function TokenDetail({ token, onClose }: { token: TokenView; onClose: () => void }) {
+function TokenDetail({ token, onClose }: { token: Token; onClose: () => void }) {
   const [secret, setSecret] = useState<TokenWithSecrets | null>(null);
   const [error, setError] = useState('');
   useEffect(() => setSecret(null), [token.id]);

@@ -1,22 +1,21 @@
 import { html } from 'htm/preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { z } from 'zod';
 import { EVENT_TYPES } from '../../../lib/events/types.js';
-import type {
-  DeliveryView,
-  deliveryList,
-  WebhookView,
-  webhookList,
-  webhookWithSecretSchema,
-} from '../../../lib/webhooks/schemas.js';
 import { api, errorText, when } from '../api.js';
+import type {
+  Webhook,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookList,
+  WebhookWithSecret,
+} from '../types.js';
 import { Badge, Notice, ShownOnce, TableWrap } from '../ui.js';
 
 const SUBSCRIBABLE = EVENT_TYPES.filter((t) => t !== 'ping');
-type WithSecret = z.output<typeof webhookWithSecretSchema>;
+type WithSecret = WebhookWithSecret;
 
 export function WebhooksPage() {
-  const [hooks, setHooks] = useState<WebhookView[]>([]);
+  const [hooks, setHooks] = useState<Webhook[]>([]);
   const [selected, setSelected] = useState<string | null>(null);
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<string[]>([...SUBSCRIBABLE]);
@@ -25,7 +24,7 @@ export function WebhooksPage() {
   const [note, setNote] = useState('');
 
   const load = () =>
-    api<z.output<typeof webhookList>>('GET', '/v1/webhooks?limit=100')
+    api<WebhookList>('GET', '/v1/webhooks?limit=100')
       .then((p) => setHooks(p.data))
       .catch((err) => setError(errorText(err)));
   useEffect(() => {
@@ -104,15 +103,15 @@ export function WebhooksPage() {
     </form>`;
 }
 
-function lastAttempt(d: DeliveryView) {
+function lastAttempt(d: WebhookDelivery) {
   return d.attempt_log[d.attempt_log.length - 1];
 }
 
-function Deliveries({ webhookId, hook }: { webhookId: string; hook?: WebhookView }) {
-  const [rows, setRows] = useState<DeliveryView[]>([]);
+function Deliveries({ webhookId, hook }: { webhookId: string; hook?: Webhook }) {
+  const [rows, setRows] = useState<WebhookDelivery[]>([]);
   const [error, setError] = useState('');
   const load = () =>
-    api<z.output<typeof deliveryList>>('GET', `/v1/webhooks/${webhookId}/deliveries?limit=50`)
+    api<WebhookDeliveryList>('GET', `/v1/webhooks/${webhookId}/deliveries?limit=50`)
       .then((p) => setRows(p.data))
       .catch((err) => setError(errorText(err)));
   useEffect(() => {
