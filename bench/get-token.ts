@@ -2,27 +2,11 @@
 // Measures a warm GET /v1/tokens/{id} through the full handler stack (middy chain, auth, DynamoDB
 // read, decryption) against a bare GetItem of the same item, interleaved so that both see the
 // same machine noise; and counts bcrypt compares and key-provider (KMS) calls per 1,000 requests.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { startDynamoDbLocal } from '../local/dynamodb-local.js';
+import { N, startBench, WARMUP } from './setup.js';
 
-const N = Number(process.env.BENCH_REQUESTS ?? 2000);
-const WARMUP = 200;
-
-const dynamo = await startDynamoDbLocal({ inMemory: true });
-Object.assign(process.env, {
-  DYNAMODB_ENDPOINT: dynamo.endpoint,
-  TABLE_NAME: 'bench',
-  VAULT_HOME: mkdtempSync(join(tmpdir(), 'vault-bench-')),
-  POWERTOOLS_LOG_LEVEL: 'ERROR',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  // The per-tenant rate limiter runs on every request (its cost is measured) but must not answer 429.
-  RATE_LIMIT_PER_SECOND: '100000',
-  RATE_LIMIT_BURST: '1000000',
-});
+const dynamo = await startBench();
 
 try {
   const { ddb, dynamoClient, tableName } = await import('../lib/aws.js');

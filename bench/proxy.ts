@@ -2,30 +2,15 @@
 // on) against the sum of its two parts measured in the same run: a direct call to the same local
 // HTTPS upstream, and a warm GET /v1/tokens/{id}. Interleaved, so all three see the same noise.
 // Handlers are invoked as Lambda would (buffered responses), against DynamoDB Local.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as undici from 'undici';
-import { startDynamoDbLocal } from '../local/dynamodb-local.js';
 import { startUpstream } from '../test/helpers/upstream.js';
+import { N, startBench, WARMUP } from './setup.js';
 
-const N = Number(process.env.BENCH_REQUESTS ?? 2000);
-const WARMUP = 200;
 const TARGET = 1.1;
 
-const dynamo = await startDynamoDbLocal({ inMemory: true });
-Object.assign(process.env, {
-  DYNAMODB_ENDPOINT: dynamo.endpoint,
-  TABLE_NAME: 'bench',
-  VAULT_HOME: mkdtempSync(join(tmpdir(), 'vault-bench-')),
-  POWERTOOLS_LOG_LEVEL: 'ERROR',
-  POWERTOOLS_METRICS_DISABLED: 'true',
-  // The per-tenant rate limiter runs on every call (its cost is measured) but must not answer 429.
-  RATE_LIMIT_PER_SECOND: '100000',
-  RATE_LIMIT_BURST: '1000000',
-});
+const dynamo = await startBench();
 // A provider API on 127.0.0.1 over HTTPS (certificate made now, trusted by this process).
 const upstream = await startUpstream();
 upstream.respond = (_req, res) => {
