@@ -11,7 +11,7 @@ import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
 } from './idempotency-key.js';
 import type { VaultEvent } from './middleware.js';
-import type { HttpResult, RouteDef } from './types.js';
+import type { HttpResult } from './types.js';
 
 // `Idempotency-Key` for every authenticated write. Not Powertools' idempotency utility: its
 // DynamoDB layer builds its own keys (not lib/store/keys.ts, not per tenant) and stores the
@@ -57,7 +57,7 @@ const KEPT_HEADERS = ['Content-Type', 'Location', 'Cache-Control'];
  * response, a problem included. A response below 500 is kept and replayed (Stripe's rule: a retry
  * gets the same answer, a 4xx too); a 5xx or a crash releases the key, and a retry runs again.
  */
-export function idempotency(def: RouteDef): {
+export function idempotency(): {
   claim: middy.MiddlewareObj<VaultEvent, HttpResult>;
   complete: middy.MiddlewareObj<VaultEvent, HttpResult>;
 } {

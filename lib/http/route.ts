@@ -32,7 +32,7 @@ export function route<D extends RouteDef>(
   def: D,
   fn: (args: HandlerArgs<D>) => Promise<HttpResult>,
 ): (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult> {
-  const idem = takesIdempotencyKey(def) ? idempotency(def) : undefined;
+  const idem = takesIdempotencyKey(def) ? idempotency() : undefined;
   // Typed on VaultEvent inside the chain (the middlewares add `vault`); callers pass a plain event.
   const handler = middy<VaultEvent, HttpResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
