@@ -4,7 +4,7 @@
 // same machine noise; and counts bcrypt compares and key-provider (KMS) calls per 1,000 requests.
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { N, startBench, WARMUP } from './setup.js';
+import { N, seedBenchToken, startBench, WARMUP } from './setup.js';
 
 const dynamo = await startBench();
 
@@ -14,8 +14,6 @@ try {
   const { ensureTable } = await import('../lib/store/table.js');
   const { keyProvider } = await import('../lib/crypto/index.js');
   const { authStats } = await import('../lib/auth/api-keys.js');
-  const { register } = await import('../lib/auth/tenants.js');
-  const { createToken } = await import('../lib/tokens/service.js');
   const { handler } = await import('../functions/tokens/get.js');
   const { keys } = await import('../lib/store/keys.js');
   await ensureTable(dynamoClient, tableName);
@@ -28,16 +26,7 @@ try {
     return unwrap(w, c);
   };
 
-  const reg = await register({ email: `bench-${Date.now()}@example.com`, name: 'Bench' });
-  const token = await createToken(reg.tenant.id, {
-    provider: 'google',
-    key: 'bench-user',
-    access_token: 'ya29.bench-access-token',
-    refresh_token: '1//bench-refresh-token',
-    token_type: 'Bearer',
-    scopes: [],
-    metadata: {},
-  });
+  const { reg, token } = await seedBenchToken();
   // A cold process: no cached key, no cached data key.
   const { dataKeys } = await import('../lib/crypto/index.js');
   dataKeys.clear();

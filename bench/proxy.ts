@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import * as undici from 'undici';
 import { startUpstream } from '../test/helpers/upstream.js';
-import { N, startBench, WARMUP } from './setup.js';
+import { N, seedBenchToken, startBench, WARMUP } from './setup.js';
 
 const TARGET = 1.1;
 
@@ -21,23 +21,12 @@ upstream.respond = (_req, res) => {
 try {
   const { dynamoClient, tableName } = await import('../lib/aws.js');
   const { ensureTable } = await import('../lib/store/table.js');
-  const { register } = await import('../lib/auth/tenants.js');
-  const { createToken } = await import('../lib/tokens/service.js');
   const { createOAuthApp } = await import('../lib/providers/apps.js');
   const getToken = (await import('../functions/tokens/get.js')).handler;
   const proxy = (await import('../functions/proxy/proxy.js')).handler;
   await ensureTable(dynamoClient, tableName);
 
-  const reg = await register({ email: `bench-${Date.now()}@example.com`, name: 'Bench' });
-  const token = await createToken(reg.tenant.id, {
-    provider: 'google',
-    key: 'bench-user',
-    access_token: 'ya29.bench-access-token',
-    refresh_token: '1//bench-refresh-token',
-    token_type: 'Bearer',
-    scopes: [],
-    metadata: {},
-  });
+  const { reg, token } = await seedBenchToken();
   // The tenant's Google app points the proxy at the local upstream instead of www.googleapis.com.
   await createOAuthApp(reg.tenant.id, {
     provider: 'google',

@@ -23,3 +23,20 @@ export async function startBench(): Promise<DynamoDbLocal> {
   });
   return dynamo;
 }
+
+/** A tenant (with its admin key) and one stored Google token: what each benchmark reads. */
+export async function seedBenchToken() {
+  const { register } = await import('../lib/auth/tenants.js');
+  const { createToken } = await import('../lib/tokens/service.js');
+  const reg = await register({ email: `bench-${Date.now()}@example.com`, name: 'Bench' });
+  const token = await createToken(reg.tenant.id, {
+    provider: 'google',
+    key: 'bench-user',
+    access_token: 'ya29.bench-access-token',
+    refresh_token: '1//bench-refresh-token',
+    token_type: 'Bearer',
+    scopes: [],
+    metadata: {},
+  });
+  return { reg, token };
+}

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { routes } from '../../functions/routes.js';
 import { ESM_REQUIRE_BANNER, VaultFunction } from '../../infra/vault-function.js';
+import type { RouteDef } from '../../lib/http/types.js';
 
 // Really bundles one function (Health) with the local esbuild, offline and without Docker, as
 // `cdk synth` does for every function, then runs the bundle on this machine's Node.
@@ -15,41 +16,43 @@ import { ESM_REQUIRE_BANNER, VaultFunction } from '../../infra/vault-function.js
 const outdir = mkdtempSync(join(tmpdir(), 'vault-bundle-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
+/** Synthesizes one route's function in a stack of its own (bundling it for real); its asset folder. */
+function bundleRoute(def: RouteDef, stackName: string): string {
+  const app = new App({ outdir: join(outdir, stackName) });
+  const stack = new Stack(app, stackName);
+  new VaultFunction(stack, def.id, {
+    entry: def.entry,
+    functionName: `bundle-test-${def.id}`,
+    access: def.access,
+    authenticated: false,
+    targets: {
+      tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/t',
+      keyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
+      queueArn: 'arn:aws:sqs:eu-west-1:111122223333:q',
+      dynamoDbService: 'dynamodb.eu-west-1.amazonaws.com',
+    },
+    environment: {},
+    timeout: Duration.seconds(10),
+    logRetention: logs.RetentionDays.ONE_DAY,
+    removalPolicy: RemovalPolicy.DESTROY,
+    assets: def.assets,
+  });
+  const assembly = app.synth();
+  const manifest = JSON.parse(readFileSync(join(assembly.directory, `${stackName}.assets.json`), 'utf8'));
+  const zips = Object.values(
+    manifest.files as Record<string, { source: { path: string; packaging?: string } }>,
+  )
+    .map((f) => f.source)
+    .filter((src) => src.packaging === 'zip');
+  expect(zips).toHaveLength(1);
+  return join(assembly.directory, zips[0]?.path as string);
+}
+
 describe('bundling', () => {
   it('bundles a route handler into a minified ESM file with a source map, which runs', {
     timeout: 30_000,
   }, () => {
-    const app = new App({ outdir });
-    const stack = new Stack(app, 'Bundle');
-    const health = routes.health;
-    new VaultFunction(stack, health.id, {
-      entry: health.entry,
-      functionName: `bundle-test-${health.id}`,
-      access: health.access,
-      authenticated: false,
-      targets: {
-        tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/t',
-        keyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
-        queueArn: 'arn:aws:sqs:eu-west-1:111122223333:q',
-        dynamoDbService: 'dynamodb.eu-west-1.amazonaws.com',
-      },
-      environment: {},
-      timeout: Duration.seconds(10),
-      logRetention: logs.RetentionDays.ONE_DAY,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-
-    const assembly = app.synth();
-    const manifest = JSON.parse(
-      readFileSync(join(assembly.directory, `${stack.stackName}.assets.json`), 'utf8'),
-    );
-    const zips = Object.values(
-      manifest.files as Record<string, { source: { path: string; packaging?: string } }>,
-    )
-      .map((f) => f.source)
-      .filter((src) => src.packaging === 'zip');
-    expect(zips).toHaveLength(1);
-    const assetDir = join(assembly.directory, zips[0]?.path as string);
+    const assetDir = bundleRoute(routes.health, 'Bundle');
     const bundle = join(assetDir, 'index.mjs');
     expect(existsSync(bundle)).toBe(true);
     expect(existsSync(`${bundle}.map`)).toBe(true);
@@ -89,36 +92,7 @@ describe('bundling', () => {
   it('builds the dashboard before bundling the function that serves it, and ships its files beside the bundle', {
     timeout: 60_000,
   }, () => {
-    const app = new App({ outdir: join(outdir, 'dashboard') });
-    const stack = new Stack(app, 'BundleDashboard');
-    const def = routes.dashboardAsset;
-    new VaultFunction(stack, def.id, {
-      entry: def.entry,
-      functionName: `bundle-test-${def.id}`,
-      access: def.access,
-      authenticated: false,
-      targets: {
-        tableArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/t',
-        keyArn: 'arn:aws:kms:eu-west-1:111122223333:key/k',
-        queueArn: 'arn:aws:sqs:eu-west-1:111122223333:q',
-        dynamoDbService: 'dynamodb.eu-west-1.amazonaws.com',
-      },
-      environment: {},
-      timeout: Duration.seconds(10),
-      logRetention: logs.RetentionDays.ONE_DAY,
-      removalPolicy: RemovalPolicy.DESTROY,
-      assets: def.assets,
-    });
-    const assembly = app.synth();
-    const manifest = JSON.parse(
-      readFileSync(join(assembly.directory, `${stack.stackName}.assets.json`), 'utf8'),
-    );
-    const zip = Object.values(
-      manifest.files as Record<string, { source: { path: string; packaging?: string } }>,
-    )
-      .map((f) => f.source)
-      .find((src) => src.packaging === 'zip');
-    const assetDir = join(assembly.directory, zip?.path as string);
+    const assetDir = bundleRoute(routes.dashboardAsset, 'BundleDashboard');
     const built = readFileSync(join(assetDir, 'app.js'), 'utf8');
     expect(built.length).toBeGreaterThan(10_000);
     expect(existsSync(join(assetDir, 'app.css'))).toBe(true);
