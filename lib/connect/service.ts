@@ -5,7 +5,7 @@ import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
 import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
 import type { CreateSessionInput } from '../providers/schemas.js';
-import { validateTokenResponse } from '../providers/token-response.js';
+import { safeErrorCode, validateTokenResponse } from '../providers/token-response.js';
 import {
   type ConnectSession,
   consumePendingConnection,
@@ -106,7 +106,8 @@ export async function completeCallback(callback: URL): Promise<string> {
     throw new BadRequestError('This sign-in link has expired or was already used. Start again.');
 
   const error = callback.searchParams.get('error');
-  if (error) return backTo(session, { status: 'error', error: error.slice(0, 100) });
+  // The provider's word, bounded like every error code it sends (it goes into a URL and the log).
+  if (error) return backTo(session, { status: 'error', error: safeErrorCode(error) });
 
   try {
     const app = requireApp(await getOAuthApp(session.tenant_id, session.provider), session.provider);
@@ -146,7 +147,8 @@ export async function completeCallback(callback: URL): Promise<string> {
       connect_code: await holdForConfirmation(session, connected),
     });
   } catch (err) {
-    const failure = err instanceof oauth.AuthorizationResponseError ? { code: err.error } : classify(err);
+    const failure =
+      err instanceof oauth.AuthorizationResponseError ? { code: safeErrorCode(err.error) } : classify(err);
     // The code and the error's own message, never the error object (it can carry the provider's response).
     logger.warn('Connect failed', {
       provider: session.provider,
