@@ -23,3 +23,4 @@ export interface VaultEventRecord {
   /** Metadata only: never a secret. */
   data: Record<string, unknown>;
 }
+// (lib/store/events.ts stores it as a StoredEvent, with `type` a string: the store knows no event types.)
