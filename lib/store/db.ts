@@ -162,6 +162,8 @@ export interface QuerySpec {
   names?: Record<string, string>;
   filter?: string;
   newestFirst?: boolean;
+  /** Only these attributes (a ProjectionExpression). */
+  projection?: string;
 }
 
 const queryInput = (q: QuerySpec): QueryCommandInput => ({
@@ -172,6 +174,7 @@ const queryInput = (q: QuerySpec): QueryCommandInput => ({
   ...(q.names ? { ExpressionAttributeNames: q.names } : {}),
   ExpressionAttributeValues: q.values,
   ...(q.newestFirst ? { ScanIndexForward: false } : {}),
+  ...(q.projection ? { ProjectionExpression: q.projection } : {}),
 });
 
 /**
@@ -203,15 +206,29 @@ export async function queryFirst(q: QuerySpec, limit: number): Promise<Item[]> {
   return out.Items ?? [];
 }
 
+/**
+ * A query's pages, in order, until it ends or the caller stops; `pageSize()` is asked before each
+ * page (a caller reading up to a budget asks for what is left).
+ */
+export async function* queryPages(q: QuerySpec, pageSize?: () => number): AsyncGenerator<Item[]> {
+  let start: Item | undefined;
+  do {
+    const out = await ddb.send(
+      new QueryCommand({
+        ...queryInput(q),
+        ...(pageSize ? { Limit: pageSize() } : {}),
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield out.Items ?? [];
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
 /** Every item of a query, page after page (for bounded sets only). */
 export async function queryAll(q: QuerySpec): Promise<Item[]> {
   const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await ddb.send(new QueryCommand({ ...queryInput(q), ExclusiveStartKey: start }));
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
+  for await (const page of queryPages(q)) items.push(...page);
   return items;
 }
 
@@ -257,12 +274,14 @@ export function compact<T extends object>(o: T): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
 }
 
+type Default<V> = [V] extends [infer D] ? D | undefined : never;
+
 /**
  * An entity's attributes, declared once, each with what an item that lacks it reads as: a value
  * (e.g. `null`, `[]`, `0`; absent and NULL read the same), or `undefined` for one the item always
  * has (or, if optional, leaves out). `fromItem` is the only mapping from an item to the record.
  */
-export function entity<T extends object>(defaults: { [K in keyof T]-?: T[K] | undefined }) {
+export function entity<T extends object>(defaults: { [K in keyof Required<T>]: Default<T[K]> }) {
   const fields = Object.entries(defaults) as [string, unknown][];
   return {
     fields: fields.map(([f]) => f as keyof T),

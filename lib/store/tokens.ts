@@ -1,6 +1,6 @@
 import { tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { type Companion, entity, getConsistent, queryPage, write } from './db.js';
+import { type Companion, entity, getConsistent, queryPage, queryPages, write } from './db.js';
 import { INDEXES, keys } from './keys.js';
 
 export type TokenStatus = 'active' | 'needs_reauth' | 'refresh_failed';
@@ -195,4 +195,43 @@ export function listTokens(tenantId: string, filter: TokenFilter, limit: number,
     { limit, cursor },
     fromItem,
   );
+}
+
+/** A token the refresh schedule holds as due, with its due key. */
+export interface DueToken {
+  tenantId: string;
+  tokenId: string;
+  due: string;
+}
+
+/**
+ * One shard of the refresh schedule (sparse GSI2): the tokens due by `now`, oldest first, at most
+ * `max`, reading on while `more()` (the caller's time budget) allows.
+ */
+export async function dueTokens(
+  shard: number,
+  now: Date,
+  max: number,
+  more: () => boolean,
+): Promise<DueToken[]> {
+  const entries: DueToken[] = [];
+  const pages = queryPages(
+    {
+      index: INDEXES.refreshDue,
+      keyCondition: 'GSI2PK = :pk AND GSI2SK <= :now',
+      values: { ':pk': keys.refreshShard(shard).GSI2PK, ':now': `${now.toISOString()}#~` },
+      projection: 'tenant_id, id, GSI2SK',
+    },
+    () => Math.min(1000, max - entries.length),
+  );
+  for await (const page of pages) {
+    for (const item of page)
+      entries.push({
+        tenantId: item.tenant_id as string,
+        tokenId: item.id as string,
+        due: item.GSI2SK as string,
+      });
+    if (entries.length >= max || !more()) break;
+  }
+  return entries;
 }
