@@ -46,6 +46,11 @@ export async function webhookPlanLimit(tenantId: string): Promise<number | null>
   return (await snapshot(tenantId)).plan.limits.webhooks;
 }
 
+/** The plan's cap on webhook endpoints, as lib/webhooks takes it. */
+export async function webhookPlanCap(tenantId: string) {
+  return { limit: await webhookPlanLimit(tenantId), refuse: (used: number) => refuseWebhook(tenantId, used) };
+}
+
 /** The 402 for a tenant at its plan's webhook limit (the counter refused one more). */
 export async function refuseWebhook(tenantId: string, used: number): Promise<never> {
   const { snapshot, overLimit } = await import('./state.js');

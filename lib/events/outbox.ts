@@ -1,6 +1,5 @@
 import { newId } from '../ids.js';
 import { logger } from '../observability.js';
-import { putEvent } from '../store/events.js';
 import type { EventType, VaultEventRecord } from './types.js';
 
 // Events are recorded in the store's outbox (lib/store/events.ts) in the same transaction as the
@@ -10,18 +9,6 @@ import type { EventType, VaultEventRecord } from './types.js';
 
 export function newEvent(tenantId: string, type: EventType, data: Record<string, unknown>): VaultEventRecord {
   return { id: newId('evt'), tenant_id: tenantId, type, timestamp: new Date().toISOString(), data };
-}
-
-/** Records an event on its own (where no transaction carries it), then dispatches. */
-export async function emit(
-  tenantId: string,
-  type: EventType,
-  data: Record<string, unknown>,
-): Promise<VaultEventRecord> {
-  const e = newEvent(tenantId, type, data);
-  await putEvent(e);
-  await dispatchSoon([e]);
-  return e;
 }
 
 /**

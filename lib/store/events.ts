@@ -9,15 +9,32 @@ import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
 
 const EVENT_RETENTION_SECONDS = 30 * 86_400;
 
-/** An event as stored; lib/events narrows `type` to the event types it knows. */
-export interface StoredEvent {
+/** Events the vault records; webhooks subscribe to them by type. */
+export const EVENT_TYPES = [
+  'token.created',
+  'token.updated',
+  'token.deleted',
+  'token.refreshed',
+  'token.refresh_failed',
+  'token.needs_reauth',
+  'connection.created',
+  'billing.subscription_updated',
+  'billing.payment_failed',
+  'billing.payment_succeeded',
+  'ping',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** An event as recorded and as delivered (`{type, timestamp, data}` is the webhook payload). */
+export interface VaultEventRecord {
   id: string;
   tenant_id: string;
-  type: string;
+  type: EventType;
   timestamp: string;
   /** Metadata only: never a secret. */
   data: Record<string, unknown>;
 }
+type StoredEvent = VaultEventRecord;
 
 export function eventItem(e: StoredEvent) {
   return {

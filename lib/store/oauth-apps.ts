@@ -1,8 +1,23 @@
 import { tableName } from '../aws.js';
 import { ConflictError } from '../errors.js';
-import type { CustomProvider } from '../providers/schemas.js';
 import { type Companion, deleteExisting, entity, getConsistent, queryPrefix, write } from './db.js';
 import { keys } from './keys.js';
+
+/**
+ * A custom provider's definition as stored; lib/providers validates it (its CustomProvider must
+ * stay assignable to this: the compiler checks where apps are created).
+ */
+export interface StoredCustomProvider {
+  name: string;
+  authorization_url: string;
+  token_url: string;
+  scope_separator: ' ' | ',' | '+';
+  pkce: boolean;
+  token_auth: 'client_secret_basic' | 'client_secret_post';
+  authorize_params: Record<string, string>;
+  issuer?: string;
+  api_base_url?: string;
+}
 
 export interface OAuthAppRecord {
   tenant_id: string;
@@ -13,7 +28,7 @@ export interface OAuthAppRecord {
   scopes: string[] | null;
   redirect_urls: string[];
   url_params: Record<string, string>;
-  custom: CustomProvider | null;
+  custom: StoredCustomProvider | null;
   /** Overrides the provider's API base URL for the proxy. */
   api_base_url?: string;
   created_at: string;
