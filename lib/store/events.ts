@@ -1,5 +1,6 @@
 import { tableName } from '../aws.js';
 import { type Companion, queryFirst, write } from './db.js';
+import type { VaultEventRecord } from './event-types.js';
 import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
 
 // The event outbox, a store entity: an event is written in the same transaction as the change that
@@ -9,31 +10,8 @@ import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
 
 const EVENT_RETENTION_SECONDS = 30 * 86_400;
 
-/** Events the vault records; webhooks subscribe to them by type. */
-export const EVENT_TYPES = [
-  'token.created',
-  'token.updated',
-  'token.deleted',
-  'token.refreshed',
-  'token.refresh_failed',
-  'token.needs_reauth',
-  'connection.created',
-  'billing.subscription_updated',
-  'billing.payment_failed',
-  'billing.payment_succeeded',
-  'ping',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+export { EVENT_TYPES, type EventType, type VaultEventRecord } from './event-types.js';
 
-/** An event as recorded and as delivered (`{type, timestamp, data}` is the webhook payload). */
-export interface VaultEventRecord {
-  id: string;
-  tenant_id: string;
-  type: EventType;
-  timestamp: string;
-  /** Metadata only: never a secret. */
-  data: Record<string, unknown>;
-}
 type StoredEvent = VaultEventRecord;
 
 export function eventItem(e: StoredEvent) {
