@@ -1,7 +1,7 @@
+import { listApiKeys } from '../../lib/auth/api-keys.js';
 import { apiKeyView } from '../../lib/auth/views.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { listApiKeys } from '../../lib/store/api-keys.js';
 import { routes } from '../routes.js';
 
 export const handler = route(routes.listApiKeys, async ({ auth, query }) => {

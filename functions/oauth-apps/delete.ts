@@ -1,6 +1,6 @@
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { deleteOAuthApp } from '../../lib/store/oauth-apps.js';
+import { deleteOAuthApp } from '../../lib/providers/apps.js';
 import { routes } from '../routes.js';
 
 export const handler = route(routes.deleteOAuthApp, async ({ auth, params }) => {

@@ -1,8 +1,7 @@
 import { callbackUrl } from '../../lib/http/public-url.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { appView } from '../../lib/providers/apps.js';
-import { listOAuthApps } from '../../lib/store/oauth-apps.js';
+import { appView, listOAuthApps } from '../../lib/providers/apps.js';
 import { routes } from '../routes.js';
 
 export const handler = route(routes.listOAuthApps, async ({ auth, query, event }) => {

@@ -75,6 +75,10 @@ export async function revokeApiKey(auth: AuthContext, keyId: string): Promise<vo
   for (const [hash, entry] of verified) if (entry.ctx.keyId === keyId) verified.delete(hash);
 }
 
+/** A page of the tenant's active keys, oldest first. */
+export const listApiKeys = (tenantId: string, limit: number, cursor?: string) =>
+  store.listApiKeys(tenantId, limit, cursor);
+
 /** Resolves an `Authorization: Bearer vk_live_...` header to its tenant and scopes, or throws 401. */
 export async function authenticate(authorization: string | undefined): Promise<AuthContext> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime, listOf } from '../http/schemas.js';
+import { isoTime, listOf } from '../schemas.js';
 import { SCOPES } from './scopes.js';
 
 export const scopeSchema = z.enum(SCOPES);

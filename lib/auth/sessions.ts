@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { config } from '../config.js';
 import { UnauthorizedError } from '../errors.js';
-import type { VaultEvent } from '../http/middleware.js';
-import { publicBaseUrl } from '../http/public-url.js';
 import { randomToken } from '../ids.js';
+import { publicBaseUrl } from '../public-url.js';
 import { getApiKey } from '../store/api-keys.js';
 import * as store from '../store/sessions.js';
 import { type AuthContext, authenticate, requireScope, type Scope } from './api-keys.js';
@@ -16,7 +16,8 @@ export const SESSION_COOKIE = 'vault_session';
 /** last_seen_at is written at most this often per session (idle expiry has minute precision). */
 const TOUCH_EVERY_MS = 60_000;
 
-type SessionEvent = Pick<VaultEvent, 'headers' | 'cookies' | 'requestContext' | 'rawPath'>;
+// The request as API Gateway gives it (not the HTTP layer's own event type: auth knows no HTTP layer).
+type SessionEvent = Pick<APIGatewayProxyEventV2, 'headers' | 'cookies' | 'requestContext' | 'rawPath'>;
 
 export interface SessionView {
   tenant_id: string;

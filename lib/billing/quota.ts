@@ -1,5 +1,5 @@
 import { config } from '../config.js';
-import type { TransactGuard } from '../store/tokens.js';
+import type { Companion } from '../store/db.js';
 
 // Write limits, checked where the writes happen. Loaded code and table reads only when
 // BILLING=stripe.
@@ -14,28 +14,29 @@ async function ensureCounter(tenantId: string): Promise<void> {
 }
 
 /** For a token insert: the counter increment, conditional on the plan's `tokens` limit. */
-export async function tokenInsertGuard(tenantId: string): Promise<TransactGuard | undefined> {
-  if (config.BILLING !== 'stripe') return undefined;
+export async function tokenInsertGuard(tenantId: string): Promise<Companion[]> {
+  if (config.BILLING !== 'stripe') return [];
   const [store, { snapshot, overLimit }] = await Promise.all([
     import('../store/billing.js'),
     import('./state.js'),
   ]);
   await ensureCounter(tenantId);
   const { plan } = await snapshot(tenantId);
-  return {
-    item: store.tokenCountIncrement(tenantId, plan.limits.tokens),
-    refuse: async () => {
-      throw overLimit(plan, 'tokens', (await store.getTokenCount(tenantId)) ?? 0, 'stored tokens');
+  return [
+    {
+      item: store.tokenCountIncrement(tenantId, plan.limits.tokens),
+      failed: async () =>
+        overLimit(plan, 'tokens', (await store.getTokenCount(tenantId)) ?? 0, 'stored tokens'),
     },
-  };
+  ];
 }
 
 /** For a token delete: the counter decrement. */
-export async function tokenDeleteItems(tenantId: string): Promise<Record<string, unknown>[]> {
+export async function tokenDeleteItems(tenantId: string): Promise<Companion[]> {
   if (config.BILLING !== 'stripe') return [];
   const store = await import('../store/billing.js');
   await ensureCounter(tenantId);
-  return [store.tokenCountDecrement(tenantId)];
+  return [{ item: store.tokenCountDecrement(tenantId) }];
 }
 
 /** The plan's limit on webhook endpoints: null when billing is off or the plan has none. */
@@ -43,6 +44,11 @@ export async function webhookPlanLimit(tenantId: string): Promise<number | null>
   if (config.BILLING !== 'stripe') return null;
   const { snapshot } = await import('./state.js');
   return (await snapshot(tenantId)).plan.limits.webhooks;
+}
+
+/** The plan's cap on webhook endpoints, as lib/webhooks takes it. */
+export async function webhookPlanCap(tenantId: string) {
+  return { limit: await webhookPlanLimit(tenantId), refuse: (used: number) => refuseWebhook(tenantId, used) };
 }
 
 /** The 402 for a tenant at its plan's webhook limit (the counter refused one more). */

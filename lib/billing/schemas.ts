@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isoTime } from '../http/schemas.js';
+import { isoTime } from '../schemas.js';
 
 // Request and response shapes of the billing routes.
 

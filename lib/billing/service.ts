@@ -5,6 +5,7 @@ import type { VaultEventRecord } from '../events/types.js';
 import { logger } from '../observability.js';
 import type { BillingAccount } from '../store/billing.js';
 import * as store from '../store/billing.js';
+import { eventCompanion } from '../store/events.js';
 import { allWebhooks } from '../store/webhooks.js';
 import { defaultPlan, type Plan, planById, planByPrice } from './plans.js';
 import type { CheckoutInput } from './schemas.js';
@@ -127,7 +128,7 @@ export async function handleStripeEvent(rawBody: string, signature: string | und
   let next: BillingAccount | null = null;
   let events: VaultEventRecord[] = [];
   if (HANDLED.has(event.type)) ({ next, events } = await resolve(s, event));
-  const applied = await store.applyStripeEvent(event.id, next, events);
+  const applied = await store.applyStripeEvent(event.id, next, events.map(eventCompanion));
   if (applied && next) {
     forget(next.tenant_id);
     await dispatchSoon(events);

@@ -230,7 +230,7 @@ export async function confirmConnection(
         scopes: p.scopes,
         url_params: p.url_params,
       },
-      { item: consumePendingConnection(p, now), failed: invalidCode },
+      [{ item: consumePendingConnection(p, now), failed: invalidCode }],
     );
   } catch (err) {
     // DynamoDB may cancel the loser of two concurrent exchanges as a transaction conflict rather

@@ -1,25 +1,3 @@
-/** Events the vault emits; webhooks subscribe to them by type. */
-export const EVENT_TYPES = [
-  'token.created',
-  'token.updated',
-  'token.deleted',
-  'token.refreshed',
-  'token.refresh_failed',
-  'token.needs_reauth',
-  'connection.created',
-  'billing.subscription_updated',
-  'billing.payment_failed',
-  'billing.payment_succeeded',
-  'ping',
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
-
-/** An event as recorded and as delivered (`{type, timestamp, data}` is the webhook payload). */
-export interface VaultEventRecord {
-  id: string;
-  tenant_id: string;
-  type: EventType;
-  timestamp: string;
-  /** Metadata only: never a secret. */
-  data: Record<string, unknown>;
-}
+// The event record and its types are the outbox entity's (lib/store/events.ts); re-exported here
+// for the domain, which decides what to emit.
+export { EVENT_TYPES, type EventType, type VaultEventRecord } from '../store/event-types.js';

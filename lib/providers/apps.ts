@@ -69,3 +69,11 @@ export function appView(a: OAuthAppRecord, callbackUrl: string) {
     created_at: a.created_at,
   };
 }
+
+/** A page of the tenant's OAuth apps. */
+export const listOAuthApps = (tenantId: string, limit: number, cursor?: string) =>
+  store.listOAuthApps(tenantId, limit, cursor);
+
+/** Deletes the tenant's app for a provider; a missing one is a 404. */
+export const deleteOAuthApp = (tenantId: string, provider: string) =>
+  store.deleteOAuthApp(tenantId, provider);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedRecord, isoTime, listOf } from '../http/schemas.js';
+import { boundedRecord, isoTime, listOf } from '../schemas.js';
 import { providerId } from '../tokens/schemas.js';
 import { providerSchema } from './catalog.js';
 

@@ -1,10 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
 import { config } from '../config.js';
 import { logger } from '../observability.js';
-import { INDEXES, keys, REFRESH_SHARDS } from '../store/keys.js';
+import { REFRESH_SHARDS } from '../store/keys.js';
+import { dueTokens } from '../store/tokens.js';
 import { recordJobError, refresh } from './engine.js';
-import { type DueEntry, FairQueue } from './fair-queue.js';
+import { FairQueue } from './fair-queue.js';
 
 // The scheduled refresh: read what is due from the sparse refresh index (a Query per shard whose
 // cost grows with the tokens due, not with the table), then refresh with bounded concurrency in a
@@ -23,33 +22,8 @@ export interface RefreshRunResult {
   deferred: number;
 }
 
-async function readShard(shard: number, now: Date, remainingMs: () => number) {
-  const entries: (DueEntry & { due: string })[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await ddb.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: INDEXES.refreshDue,
-        KeyConditionExpression: 'GSI2PK = :pk AND GSI2SK <= :now',
-        ExpressionAttributeValues: {
-          ':pk': keys.refreshShard(shard).GSI2PK,
-          ':now': `${now.toISOString()}#~`,
-        },
-        ProjectionExpression: 'tenant_id, id, GSI2SK',
-        Limit: Math.min(1000, MAX_DUE_READ / REFRESH_SHARDS - entries.length),
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const item of out.Items ?? [])
-      entries.push({
-        tenantId: item.tenant_id as string,
-        tokenId: item.id as string,
-        due: item.GSI2SK as string,
-      });
-    start = out.LastEvaluatedKey;
-  } while (start && entries.length < MAX_DUE_READ / REFRESH_SHARDS && remainingMs() > 30_000);
-  return entries;
+function readShard(shard: number, now: Date, remainingMs: () => number) {
+  return dueTokens(shard, now, MAX_DUE_READ / REFRESH_SHARDS, () => remainingMs() > 30_000);
 }
 
 /** Refreshes the tokens due by `now`, fairly across tenants, stopping early when `remainingMs()` runs low. */

@@ -1,8 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
-import { NotFoundError } from '../errors.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { isConditionFailure, ttlIn } from './db.js';
+import { tableName } from '../aws.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { type Companion, entity, getConsistent, queryPage, ttlIn, write } from './db.js';
 import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
 
 /** One entry of an agent key's allow-list. */
@@ -50,76 +48,75 @@ function toItem(k: AgentKeyRecord) {
   };
 }
 
-function fromItem(item: Record<string, unknown>): AgentKeyRecord {
-  return {
-    id: item.id as string,
-    tenant_id: item.tenant_id as string,
-    name: item.name as string,
-    allow: item.allow as AgentAllow[],
-    prefix: item.prefix as string,
-    secret_hash: item.secret_hash as string,
-    created_at: item.created_at as string,
-    expires_at: item.expires_at as string,
-    max_calls: (item.max_calls as number | undefined) ?? null,
-    calls: (item.calls as number | undefined) ?? 0,
-    last_used_at: (item.last_used_at as string | undefined) ?? null,
-    revoked_at: (item.revoked_at as string | undefined) ?? null,
-    created_by: item.created_by as string,
-  };
-}
+const { fromItem } = entity<AgentKeyRecord>({
+  id: undefined,
+  tenant_id: undefined,
+  name: undefined,
+  allow: undefined,
+  prefix: undefined,
+  secret_hash: undefined,
+  created_at: undefined,
+  expires_at: undefined,
+  max_calls: null,
+  calls: 0,
+  last_used_at: null,
+  revoked_at: null,
+  created_by: undefined,
+});
 
-export async function putAgentKey(k: AgentKeyRecord): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: toItem(k),
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
+export async function putAgentKey(k: AgentKeyRecord, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [{ Put: { TableName: tableName, Item: toItem(k), ConditionExpression: 'attribute_not_exists(PK)' } }],
+    also,
   );
+  if (!r.ok) throw new ConflictError('The agent key exists already.');
 }
 
 export async function getAgentKey(id: string): Promise<AgentKeyRecord | null> {
-  const out = await ddb.send(new GetCommand({ TableName: tableName, Key: keys.agentKey(id) }));
-  return out.Item ? fromItem(out.Item) : null;
+  const item = await getConsistent(keys.agentKey(id), false);
+  return item ? fromItem(item) : null;
 }
 
 /** A tenant's agent keys that are not revoked (expired ones too), oldest first. */
-export async function listAgentKeys(tenantId: string, limit: number, cursor?: string) {
+export function listAgentKeys(tenantId: string, limit: number, cursor?: string) {
   const pk = keys.agentKeysOf(tenantId).GSI1PK;
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: INDEXES.byOwner,
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'GSI1PK', value: pk }),
-    }),
+  return queryPage(
+    tenantId,
+    {
+      index: INDEXES.byOwner,
+      keyCondition: 'GSI1PK = :pk',
+      values: { ':pk': pk },
+      partition: { name: 'GSI1PK', value: pk },
+    },
+    { limit, cursor },
+    fromItem,
   );
-  return {
-    items: (out.Items ?? []).map(fromItem),
-    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
-  };
 }
 
 /** Revokes a tenant's key. Another tenant's key, or one already revoked, is "not found". */
-export async function revokeAgentKey(tenantId: string, id: string, at: string): Promise<void> {
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.agentKey(id),
-        UpdateExpression: 'SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK',
-        ConditionExpression:
-          'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: { ':at': at, ':tenant': tenantId, ':ttl': ttlIn(RETENTION_SECONDS) },
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) throw new NotFoundError('Agent key not found.');
-    throw err;
-  }
+export async function revokeAgentKey(
+  tenantId: string,
+  id: string,
+  at: string,
+  also: Companion[] = [],
+): Promise<void> {
+  const r = await write(
+    [
+      {
+        Update: {
+          TableName: tableName,
+          Key: keys.agentKey(id),
+          UpdateExpression: 'SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK',
+          ConditionExpression:
+            'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: { ':at': at, ':tenant': tenantId, ':ttl': ttlIn(RETENTION_SECONDS) },
+        },
+      },
+    ],
+    also,
+  );
+  if (!r.ok) throw new NotFoundError('Agent key not found.');
 }
 
 /**
@@ -127,21 +124,21 @@ export async function revokeAgentKey(tenantId: string, id: string, at: string): 
  * max_calls. Concurrent calls cannot overshoot max_calls: the condition and the increment are one
  * write. Returns false when the key may not.
  */
-export async function countAgentCall(id: string, now: Date): Promise<boolean> {
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.agentKey(id),
-        UpdateExpression: 'SET calls = calls + :one, last_used_at = :now',
-        ConditionExpression:
-          'attribute_exists(PK) AND attribute_not_exists(revoked_at) AND expires_at > :now AND (attribute_not_exists(max_calls) OR calls < max_calls)',
-        ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (isConditionFailure(err)) return false;
-    throw err;
-  }
+export async function countAgentCall(id: string, now: Date, also: Companion[] = []): Promise<boolean> {
+  const r = await write(
+    [
+      {
+        Update: {
+          TableName: tableName,
+          Key: keys.agentKey(id),
+          UpdateExpression: 'SET calls = calls + :one, last_used_at = :now',
+          ConditionExpression:
+            'attribute_exists(PK) AND attribute_not_exists(revoked_at) AND expires_at > :now AND (attribute_not_exists(max_calls) OR calls < max_calls)',
+          ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
+        },
+      },
+    ],
+    also,
+  );
+  return r.ok;
 }

@@ -1,8 +1,6 @@
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
-import { NotFoundError } from '../errors.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { isConditionFailure, ttlIn } from './db.js';
+import { tableName } from '../aws.js';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { type Companion, entity, getConsistent, queryPage, ttlIn, write } from './db.js';
 import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
 
 export interface ApiKeyRecord {
@@ -38,90 +36,93 @@ export function apiKeyItem(k: ApiKeyRecord) {
   };
 }
 
-function fromItem(item: Record<string, unknown>): ApiKeyRecord {
-  return {
-    id: item.id as string,
-    tenant_id: item.tenant_id as string,
-    name: item.name as string,
-    scopes: item.scopes as string[],
-    prefix: item.prefix as string,
-    secret_hash: item.secret_hash as string,
-    created_at: item.created_at as string,
-    last_used_at: (item.last_used_at as string | undefined) ?? null,
-    revoked_at: (item.revoked_at as string | undefined) ?? null,
-  };
-}
+const { fromItem } = entity<ApiKeyRecord>({
+  id: undefined,
+  tenant_id: undefined,
+  name: undefined,
+  scopes: undefined,
+  prefix: undefined,
+  secret_hash: undefined,
+  created_at: undefined,
+  last_used_at: null,
+  revoked_at: null,
+});
 
-export async function putApiKey(k: ApiKeyRecord): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: apiKeyItem(k),
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
+export async function putApiKey(k: ApiKeyRecord, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [{ Put: { TableName: tableName, Item: apiKeyItem(k), ConditionExpression: 'attribute_not_exists(PK)' } }],
+    also,
   );
+  if (!r.ok) throw new ConflictError('The API key exists already.');
 }
 
 export async function getApiKey(id: string): Promise<ApiKeyRecord | null> {
-  const out = await ddb.send(new GetCommand({ TableName: tableName, Key: keys.apiKey(id) }));
-  return out.Item ? fromItem(out.Item) : null;
+  const item = await getConsistent(keys.apiKey(id), false);
+  return item ? fromItem(item) : null;
 }
 
 /** A tenant's active keys, oldest first. Revoked keys leave the index when revoked. */
-export async function listApiKeys(tenantId: string, limit: number, cursor?: string) {
-  const out = await ddb.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: INDEXES.byOwner,
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': keys.apiKeysOf(tenantId).GSI1PK },
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor, {
-        name: 'GSI1PK',
-        value: keys.apiKeysOf(tenantId).GSI1PK,
-      }),
-    }),
+export function listApiKeys(tenantId: string, limit: number, cursor?: string) {
+  const pk = keys.apiKeysOf(tenantId).GSI1PK;
+  return queryPage(
+    tenantId,
+    {
+      index: INDEXES.byOwner,
+      keyCondition: 'GSI1PK = :pk',
+      values: { ':pk': pk },
+      partition: { name: 'GSI1PK', value: pk },
+    },
+    { limit, cursor },
+    fromItem,
   );
-  return {
-    items: (out.Items ?? []).map(fromItem),
-    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
-  };
 }
 
 /** Marks a tenant's key revoked. Another tenant's key, or one already revoked, is "not found". */
-export async function revokeApiKey(tenantId: string, id: string, at: string): Promise<void> {
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.apiKey(id),
-        UpdateExpression: `SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK`,
-        ConditionExpression:
-          'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ':at': at,
-          ':tenant': tenantId,
-          ':ttl': ttlIn(REVOKED_RETENTION_SECONDS),
+export async function revokeApiKey(
+  tenantId: string,
+  id: string,
+  at: string,
+  also: Companion[] = [],
+): Promise<void> {
+  const r = await write(
+    [
+      {
+        Update: {
+          TableName: tableName,
+          Key: keys.apiKey(id),
+          UpdateExpression: `SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK`,
+          ConditionExpression:
+            'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+          ExpressionAttributeValues: {
+            ':at': at,
+            ':tenant': tenantId,
+            ':ttl': ttlIn(REVOKED_RETENTION_SECONDS),
+          },
         },
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) throw new NotFoundError('API key not found.');
-    throw err;
-  }
+      },
+    ],
+    also,
+  );
+  if (!r.ok) throw new NotFoundError('API key not found.');
 }
 
 /** Records use; the caller throttles this to about once a minute per key. */
-export async function touchApiKey(id: string, at: string): Promise<void> {
-  await ddb.send(
-    new UpdateCommand({
-      TableName: tableName,
-      Key: keys.apiKey(id),
-      UpdateExpression: 'SET #used = :at',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeNames: { '#used': LAST_USED_ATTRIBUTE },
-      ExpressionAttributeValues: { ':at': at },
-    }),
+export async function touchApiKey(id: string, at: string, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [
+      {
+        Update: {
+          TableName: tableName,
+          Key: keys.apiKey(id),
+          UpdateExpression: 'SET #used = :at',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeNames: { '#used': LAST_USED_ATTRIBUTE },
+          ExpressionAttributeValues: { ':at': at },
+        },
+      },
+    ],
+    also,
   );
+  if (!r.ok) throw new NotFoundError('API key not found.');
 }

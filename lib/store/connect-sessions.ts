@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
-import { isConditionFailure, ttlIn } from './db.js';
+import { tableName } from '../aws.js';
+import { ConflictError } from '../errors.js';
+import { type Companion, entity, getConsistent, type TransactItem, ttlIn, write } from './db.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 export interface ConnectSession {
@@ -20,42 +20,70 @@ export interface ConnectSession {
   confirm?: boolean;
 }
 
-export async function putSession(s: ConnectSession, lifetimeSeconds: number): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        ...keys.connectSession(s.state_hash),
-        type: 'connect_session',
-        ...s,
-        [TTL_ATTRIBUTE]: ttlIn(lifetimeSeconds),
+const session = entity<ConnectSession>({
+  state_hash: undefined,
+  tenant_id: undefined,
+  provider: undefined,
+  key: undefined,
+  scopes: undefined,
+  redirect_url: undefined,
+  redirect_uri: undefined,
+  url_params: undefined,
+  code_verifier_enc: undefined,
+  expires_at: undefined,
+  confirm: undefined,
+});
+
+export async function putSession(
+  s: ConnectSession,
+  lifetimeSeconds: number,
+  also: Companion[] = [],
+): Promise<void> {
+  const r = await write(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.connectSession(s.state_hash),
+            type: 'connect_session',
+            ...s,
+            [TTL_ATTRIBUTE]: ttlIn(lifetimeSeconds),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
+    ],
+    also,
   );
+  if (!r.ok) throw new ConflictError('The connect session exists already.');
 }
 
 /**
  * Deletes the session and returns it: a state can be used once. Expiry is checked here too, as
  * DynamoDB's TTL deletion lags (and DynamoDB Local never deletes).
  */
-export async function takeSession(stateHash: string, now = new Date()): Promise<ConnectSession | null> {
-  try {
-    const out = await ddb.send(
-      new DeleteCommand({
-        TableName: tableName,
-        Key: keys.connectSession(stateHash),
-        ConditionExpression: 'attribute_exists(PK)',
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    const s = out.Attributes as ConnectSession | undefined;
-    if (!s || Date.parse(s.expires_at) <= now.getTime()) return null;
-    return s;
-  } catch (err) {
-    if (isConditionFailure(err)) return null;
-    throw err;
-  }
+export async function takeSession(
+  stateHash: string,
+  now = new Date(),
+  also: Companion[] = [],
+): Promise<ConnectSession | null> {
+  const r = await write(
+    [
+      {
+        Delete: {
+          TableName: tableName,
+          Key: keys.connectSession(stateHash),
+          ConditionExpression: 'attribute_exists(PK)',
+        },
+      },
+    ],
+    also,
+    'ALL_OLD',
+  );
+  const s = r.ok && r.attributes ? session.fromItem(r.attributes) : null;
+  if (!s || Date.parse(s.expires_at) <= now.getTime()) return null;
+  return s;
 }
 
 /**
@@ -79,19 +107,39 @@ export interface PendingConnection {
   expires_at: string;
 }
 
-export async function putPendingConnection(p: PendingConnection): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        ...keys.pendingConnection(p.tenant_id, p.code_hash),
-        type: 'pending_connection',
-        ...p,
-        [TTL_ATTRIBUTE]: Math.ceil(Date.parse(p.expires_at) / 1000),
+const pending = entity<PendingConnection>({
+  code_hash: undefined,
+  tenant_id: undefined,
+  provider: undefined,
+  key: undefined,
+  access_token_enc: undefined,
+  refresh_token_enc: null,
+  token_expires_at: null,
+  token_type: undefined,
+  scopes: undefined,
+  url_params: undefined,
+  expires_at: undefined,
+});
+
+export async function putPendingConnection(p: PendingConnection, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.pendingConnection(p.tenant_id, p.code_hash),
+            type: 'pending_connection',
+            ...p,
+            [TTL_ATTRIBUTE]: Math.ceil(Date.parse(p.expires_at) / 1000),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
+    ],
+    also,
   );
+  if (!r.ok) throw new ConflictError('The pending connection exists already.');
 }
 
 /** The caller's own pending connection: the key names the tenant, so another tenant's code is not found. */
@@ -99,22 +147,16 @@ export async function getPendingConnection(
   tenantId: string,
   codeHash: string,
 ): Promise<PendingConnection | null> {
-  const out = await ddb.send(
-    new GetCommand({
-      TableName: tableName,
-      Key: keys.pendingConnection(tenantId, codeHash),
-      ConsistentRead: true,
-    }),
-  );
-  if (!out.Item) return null;
-  const { PK: _pk, SK: _sk, type: _type, [TTL_ATTRIBUTE]: _ttl, ...p } = out.Item;
-  return p as PendingConnection;
+  const item = await getConsistent(keys.pendingConnection(tenantId, codeHash));
+  return item ? pending.fromItem(item) : null;
 }
 
-export async function discardPendingConnection(tenantId: string, codeHash: string): Promise<void> {
-  await ddb.send(
-    new DeleteCommand({ TableName: tableName, Key: keys.pendingConnection(tenantId, codeHash) }),
-  );
+export async function discardPendingConnection(
+  tenantId: string,
+  codeHash: string,
+  also: Companion[] = [],
+): Promise<void> {
+  await write([{ Delete: { TableName: tableName, Key: keys.pendingConnection(tenantId, codeHash) } }], also);
 }
 
 /**
@@ -124,7 +166,7 @@ export async function discardPendingConnection(tenantId: string, codeHash: strin
 export function consumePendingConnection(
   p: Pick<PendingConnection, 'tenant_id' | 'code_hash'>,
   now = new Date(),
-) {
+): TransactItem {
   return {
     Delete: {
       TableName: tableName,

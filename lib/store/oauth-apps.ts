@@ -1,9 +1,23 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
+import { tableName } from '../aws.js';
 import { ConflictError } from '../errors.js';
-import type { CustomProvider } from '../providers/schemas.js';
-import { deleteExisting, isConditionFailure, queryPrefix } from './db.js';
+import { type Companion, deleteExisting, entity, getConsistent, queryPrefix, write } from './db.js';
 import { keys } from './keys.js';
+
+/**
+ * A custom provider's definition as stored; lib/providers validates it (its CustomProvider must
+ * stay assignable to this: the compiler checks where apps are created).
+ */
+export interface StoredCustomProvider {
+  name: string;
+  authorization_url: string;
+  token_url: string;
+  scope_separator: ' ' | ',' | '+';
+  pkce: boolean;
+  token_auth: 'client_secret_basic' | 'client_secret_post';
+  authorize_params: Record<string, string>;
+  issuer?: string;
+  api_base_url?: string;
+}
 
 export interface OAuthAppRecord {
   tenant_id: string;
@@ -14,7 +28,7 @@ export interface OAuthAppRecord {
   scopes: string[] | null;
   redirect_urls: string[];
   url_params: Record<string, string>;
-  custom: CustomProvider | null;
+  custom: StoredCustomProvider | null;
   /** Overrides the provider's API base URL for the proxy. */
   api_base_url?: string;
   created_at: string;
@@ -26,49 +40,42 @@ const toItem = (a: OAuthAppRecord) => ({
   ...a,
 });
 
-function fromItem(i: Record<string, unknown>): OAuthAppRecord {
-  return {
-    tenant_id: i.tenant_id as string,
-    provider: i.provider as string,
-    client_id: i.client_id as string,
-    client_secret_enc: i.client_secret_enc as string,
-    scopes: (i.scopes as string[] | null) ?? null,
-    redirect_urls: (i.redirect_urls as string[]) ?? [],
-    url_params: (i.url_params as Record<string, string>) ?? {},
-    custom: (i.custom as CustomProvider | null) ?? null,
-    ...(i.api_base_url ? { api_base_url: i.api_base_url as string } : {}),
-    created_at: i.created_at as string,
-  };
-}
+const { fromItem } = entity<OAuthAppRecord>({
+  tenant_id: undefined,
+  provider: undefined,
+  client_id: undefined,
+  client_secret_enc: undefined,
+  scopes: null,
+  redirect_urls: [],
+  url_params: {},
+  custom: null,
+  // Optional: absent stays absent.
+  api_base_url: undefined,
+  created_at: undefined,
+});
 
-export async function insertOAuthApp(a: OAuthAppRecord): Promise<void> {
-  try {
-    await ddb.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: toItem(a),
-        ConditionExpression: 'attribute_not_exists(PK)',
-      }),
-    );
-  } catch (err) {
-    if (isConditionFailure(err)) {
-      throw new ConflictError(`An OAuth app for '${a.provider}' exists; delete it first to replace it.`);
-    }
-    throw err;
-  }
+export async function insertOAuthApp(a: OAuthAppRecord, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [{ Put: { TableName: tableName, Item: toItem(a), ConditionExpression: 'attribute_not_exists(PK)' } }],
+    also,
+  );
+  if (!r.ok)
+    throw new ConflictError(`An OAuth app for '${a.provider}' exists; delete it first to replace it.`);
 }
 
 export async function getOAuthApp(tenantId: string, provider: string): Promise<OAuthAppRecord | null> {
-  const out = await ddb.send(
-    new GetCommand({ TableName: tableName, Key: keys.oauthApp(tenantId, provider) }),
-  );
-  return out.Item ? fromItem(out.Item) : null;
+  const item = await getConsistent(keys.oauthApp(tenantId, provider), false);
+  return item ? fromItem(item) : null;
 }
 
 export function listOAuthApps(tenantId: string, limit: number, cursor?: string) {
   return queryPrefix(tenantId, keys.oauthAppsOf(tenantId), { limit, cursor }, fromItem);
 }
 
-export async function deleteOAuthApp(tenantId: string, provider: string): Promise<void> {
-  await deleteExisting(keys.oauthApp(tenantId, provider), 'OAuth app');
+export async function deleteOAuthApp(
+  tenantId: string,
+  provider: string,
+  also: Companion[] = [],
+): Promise<void> {
+  await deleteExisting(keys.oauthApp(tenantId, provider), 'OAuth app', also);
 }

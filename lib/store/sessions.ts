@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
-import { isConditionFailure } from './db.js';
+import { tableName } from '../aws.js';
+import { ConflictError } from '../errors.js';
+import { type Companion, entity, getConsistent, write } from './db.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 /** A dashboard session: an admin API key exchanged for a cookie. Only a hash of its id is stored. */
@@ -17,54 +17,61 @@ export interface SessionRecord {
 /** The one attribute a request's session check writes (IAM for read-only routes allows just it). */
 export const LAST_SEEN_ATTRIBUTE = 'last_seen_at';
 
-export async function putSession(s: SessionRecord): Promise<void> {
-  await ddb.send(
-    new PutCommand({
-      TableName: tableName,
-      Item: {
-        ...keys.dashboardSession(s.id_hash),
-        type: 'dashboard_session',
-        ...s,
-        // DynamoDB removes it eventually; expiry is checked in code on every use regardless.
-        [TTL_ATTRIBUTE]: Math.ceil(Date.parse(s.expires_at) / 1000),
+const { fromItem } = entity<SessionRecord>({
+  id_hash: undefined,
+  tenant_id: undefined,
+  key_id: undefined,
+  created_at: undefined,
+  last_seen_at: undefined,
+  expires_at: undefined,
+});
+
+export async function putSession(s: SessionRecord, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            ...keys.dashboardSession(s.id_hash),
+            type: 'dashboard_session',
+            ...s,
+            // DynamoDB removes it eventually; expiry is checked in code on every use regardless.
+            [TTL_ATTRIBUTE]: Math.ceil(Date.parse(s.expires_at) / 1000),
+          },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
       },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }),
+    ],
+    also,
   );
+  if (!r.ok) throw new ConflictError('The session exists already.');
 }
 
 export async function getSession(idHash: string): Promise<SessionRecord | null> {
-  const out = await ddb.send(new GetCommand({ TableName: tableName, Key: keys.dashboardSession(idHash) }));
-  if (!out.Item) return null;
-  const i = out.Item;
-  return {
-    id_hash: idHash,
-    tenant_id: i.tenant_id as string,
-    key_id: i.key_id as string,
-    created_at: i.created_at as string,
-    last_seen_at: i.last_seen_at as string,
-    expires_at: i.expires_at as string,
-  };
+  const item = await getConsistent(keys.dashboardSession(idHash), false);
+  return item ? { ...fromItem(item), id_hash: idHash } : null;
 }
 
 /** Records activity (for idle expiry); a session deleted meanwhile stays deleted. */
-export async function touchSession(idHash: string, at: string): Promise<void> {
-  try {
-    await ddb.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.dashboardSession(idHash),
-        UpdateExpression: 'SET #seen = :at',
-        ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeNames: { '#seen': LAST_SEEN_ATTRIBUTE },
-        ExpressionAttributeValues: { ':at': at },
-      }),
-    );
-  } catch (err) {
-    if (!isConditionFailure(err)) throw err;
-  }
+export async function touchSession(idHash: string, at: string, also: Companion[] = []): Promise<void> {
+  await write(
+    [
+      {
+        Update: {
+          TableName: tableName,
+          Key: keys.dashboardSession(idHash),
+          UpdateExpression: 'SET #seen = :at',
+          ConditionExpression: 'attribute_exists(PK)',
+          ExpressionAttributeNames: { '#seen': LAST_SEEN_ATTRIBUTE },
+          ExpressionAttributeValues: { ':at': at },
+        },
+      },
+    ],
+    also,
+  );
 }
 
-export async function deleteSession(idHash: string): Promise<void> {
-  await ddb.send(new DeleteCommand({ TableName: tableName, Key: keys.dashboardSession(idHash) }));
+export async function deleteSession(idHash: string, also: Companion[] = []): Promise<void> {
+  await write([{ Delete: { TableName: tableName, Key: keys.dashboardSession(idHash) } }], also);
 }

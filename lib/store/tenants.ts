@@ -1,9 +1,9 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import type { KeyRing } from '../crypto/data-keys.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { type ApiKeyRecord, apiKeyItem } from './api-keys.js';
-import { failedConditions, isConditionFailure } from './db.js';
+import { type Companion, isConditionFailure, write } from './db.js';
 import { keys } from './keys.js';
 
 export interface Tenant {
@@ -24,40 +24,40 @@ function tenantItem(t: Tenant, ring: KeyRing) {
 }
 
 /** Tenant, email claim and first API key in one transaction: all or nothing. */
-export async function createTenant(t: Tenant, ring: KeyRing, firstKey: ApiKeyRecord): Promise<void> {
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: tableName,
-              Item: tenantItem(t, ring),
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: { ...keys.emailClaim(t.email), type: 'email_claim', tenant_id: t.id },
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          {
-            Put: {
-              TableName: tableName,
-              Item: apiKeyItem(firstKey),
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-        ],
-      }),
-    );
-  } catch (err) {
-    const failed = failedConditions(err);
-    if (failed?.includes(1)) throw new ConflictError('An account with this email already exists.');
-    throw err;
-  }
+export async function createTenant(
+  t: Tenant,
+  ring: KeyRing,
+  firstKey: ApiKeyRecord,
+  also: Companion[] = [],
+): Promise<void> {
+  const r = await write(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: tenantItem(t, ring),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: { ...keys.emailClaim(t.email), type: 'email_claim', tenant_id: t.id },
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+      {
+        Put: {
+          TableName: tableName,
+          Item: apiKeyItem(firstKey),
+          ConditionExpression: 'attribute_not_exists(PK)',
+        },
+      },
+    ],
+    also,
+  );
+  if (!r.ok && r.failed === 1) throw new ConflictError('An account with this email already exists.');
+  if (!r.ok) throw new ConflictError('The account could not be created; retry.');
 }
 
 export async function loadKeyRing(tenantId: string): Promise<KeyRing> {

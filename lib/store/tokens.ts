@@ -1,16 +1,6 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
-import { ddb, tableName } from '../aws.js';
+import { tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { eventPut } from '../events/outbox.js';
-import type { VaultEventRecord } from '../events/types.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { failedConditions, isConditionFailure } from './db.js';
+import { type Companion, entity, getConsistent, queryPage, queryPages, write } from './db.js';
 import { INDEXES, keys } from './keys.js';
 
 export type TokenStatus = 'active' | 'needs_reauth' | 'refresh_failed';
@@ -42,27 +32,28 @@ export interface TokenRecord {
   version: number;
 }
 
-const FIELDS: (keyof TokenRecord)[] = [
-  'id',
-  'tenant_id',
-  'provider',
-  'key',
-  'token_type',
-  'scopes',
-  'metadata',
-  'access_token_enc',
-  'refresh_token_enc',
-  'expires_at',
-  'status',
-  'last_refreshed_at',
-  'last_error',
-  'refresh_failures',
-  'refresh_due_at',
-  'created_at',
-  'updated_at',
-  'url_params',
-  'version',
-];
+// Every field reads as null when absent, but for these defaults.
+const token = entity<TokenRecord>({
+  id: null as never,
+  tenant_id: null as never,
+  provider: null as never,
+  key: null as never,
+  token_type: null as never,
+  scopes: [],
+  metadata: {},
+  access_token_enc: null as never,
+  refresh_token_enc: null,
+  expires_at: null,
+  status: null as never,
+  last_refreshed_at: null,
+  last_error: null,
+  refresh_failures: 0,
+  refresh_due_at: null,
+  created_at: null as never,
+  updated_at: null as never,
+  url_params: {},
+  version: 1,
+});
 
 function toItem(t: TokenRecord) {
   return {
@@ -75,17 +66,7 @@ function toItem(t: TokenRecord) {
   };
 }
 
-export function fromItem(item: Record<string, unknown>): TokenRecord {
-  const out: Record<string, unknown> = {};
-  for (const f of FIELDS) out[f] = item[f] ?? null;
-  const t = out as unknown as TokenRecord;
-  t.scopes ??= [];
-  t.metadata ??= {};
-  t.refresh_failures ??= 0;
-  t.url_params ??= {};
-  t.version ??= 1;
-  return t;
-}
+export const fromItem = token.fromItem;
 
 const claimItem = (t: TokenRecord) => ({
   ...keys.tokenClaim(t.tenant_id, t.provider, t.key),
@@ -93,57 +74,17 @@ const claimItem = (t: TokenRecord) => ({
   token_id: t.id,
 });
 
-/**
- * A conditional write that must commit together with the token's, or neither does (e.g. using up a
- * one-time connect code). If its condition fails, `failed()` is thrown.
- */
-export interface Companion {
-  item: NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-  failed: () => Error;
-}
-
-/** A transaction item from a plan limit (lib/billing/quota): its condition failing is a refusal. */
-export interface TransactGuard {
-  item: Record<string, unknown>;
-  refuse(): Promise<never>;
-}
-type TransactItem = NonNullable<
-  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
->[number];
-
 /** Inserts a token and its (provider, key) claim in one transaction; a taken claim is a 409. */
-export async function insertToken(
-  t: TokenRecord,
-  events: VaultEventRecord[] = [],
-  companion?: Companion,
-  guard?: TransactGuard,
-): Promise<void> {
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { Put: { TableName: tableName, Item: toItem(t), ConditionExpression: 'attribute_not_exists(PK)' } },
-          {
-            Put: {
-              TableName: tableName,
-              Item: claimItem(t),
-              ConditionExpression: 'attribute_not_exists(PK)',
-            },
-          },
-          ...(companion ? [companion.item] : []),
-          ...events.map(eventPut),
-          ...(guard ? [guard.item as TransactItem] : []),
-        ],
-      }),
-    );
-  } catch (err) {
-    const failed = failedConditions(err);
-    if (companion && failed?.includes(2)) throw companion.failed();
-    if (guard && failed?.includes(2 + (companion ? 1 : 0) + events.length)) await guard.refuse();
-    if (failedConditions(err)?.includes(1)) {
-      throw new ConflictError(`A token for provider '${t.provider}' and key '${t.key}' already exists.`);
-    }
-    throw err;
+export async function insertToken(t: TokenRecord, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [
+      { Put: { TableName: tableName, Item: toItem(t), ConditionExpression: 'attribute_not_exists(PK)' } },
+      { Put: { TableName: tableName, Item: claimItem(t), ConditionExpression: 'attribute_not_exists(PK)' } },
+    ],
+    also,
+  );
+  if (!r.ok) {
+    throw new ConflictError(`A token for provider '${t.provider}' and key '${t.key}' already exists.`);
   }
 }
 
@@ -152,10 +93,8 @@ export async function getToken(
   id: string,
   consistent = false,
 ): Promise<TokenRecord | null> {
-  const out = await ddb.send(
-    new GetCommand({ TableName: tableName, Key: keys.token(tenantId, id), ConsistentRead: consistent }),
-  );
-  return out.Item ? fromItem(out.Item) : null;
+  const item = await getConsistent(keys.token(tenantId, id), consistent);
+  return item ? fromItem(item) : null;
 }
 
 export async function mustGetToken(tenantId: string, id: string, consistent = false): Promise<TokenRecord> {
@@ -166,14 +105,8 @@ export async function mustGetToken(tenantId: string, id: string, consistent = fa
 
 /** The token id holding a tenant's (provider, key), if any. */
 export async function findTokenId(tenantId: string, provider: string, key: string): Promise<string | null> {
-  const out = await ddb.send(
-    new GetCommand({
-      TableName: tableName,
-      Key: keys.tokenClaim(tenantId, provider, key),
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Item?.token_id as string | undefined) ?? null;
+  const item = await getConsistent(keys.tokenClaim(tenantId, provider, key));
+  return (item?.token_id as string | undefined) ?? null;
 }
 
 /**
@@ -183,67 +116,49 @@ export async function findTokenId(tenantId: string, provider: string, key: strin
 export async function replaceToken(
   t: TokenRecord,
   expectedVersion: number,
-  events: VaultEventRecord[] = [],
-  companion?: Companion,
+  also: Companion[] = [],
 ): Promise<void> {
-  const put = {
-    TableName: tableName,
-    Item: toItem(t),
-    ConditionExpression: 'attribute_exists(PK) AND version = :v',
-    ExpressionAttributeValues: { ':v': expectedVersion },
-  };
-  const extra = companion ? [companion.item] : [];
-  try {
-    if (events.length === 0 && !companion) await ddb.send(new PutCommand(put));
-    else {
-      await ddb.send(
-        new TransactWriteCommand({ TransactItems: [{ Put: put }, ...extra, ...events.map(eventPut)] }),
-      );
-    }
-  } catch (err) {
-    if (companion && failedConditions(err)?.includes(1)) throw companion.failed();
-    if (isConditionFailure(err) || failedConditions(err)) {
-      const now = await getToken(t.tenant_id, t.id, true);
-      if (!now) throw new NotFoundError('Token not found.');
-      throw new ConflictError('The token was changed concurrently; retry.');
-    }
-    throw err;
-  }
+  const r = await write(
+    [
+      {
+        Put: {
+          TableName: tableName,
+          Item: toItem(t),
+          ConditionExpression: 'attribute_exists(PK) AND version = :v',
+          ExpressionAttributeValues: { ':v': expectedVersion },
+        },
+      },
+    ],
+    also,
+  );
+  if (r.ok) return;
+  if (!(await getToken(t.tenant_id, t.id, true))) throw new NotFoundError('Token not found.');
+  throw new ConflictError('The token was changed concurrently; retry.');
 }
 
-export async function deleteToken(
-  t: TokenRecord,
-  events: VaultEventRecord[] = [],
-  extra: Record<string, unknown>[] = [],
-): Promise<void> {
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Delete: {
-              TableName: tableName,
-              Key: keys.token(t.tenant_id, t.id),
-              ConditionExpression: 'attribute_exists(PK)',
-            },
-          },
-          {
-            Delete: {
-              TableName: tableName,
-              Key: keys.tokenClaim(t.tenant_id, t.provider, t.key),
-              ConditionExpression: 'token_id = :id',
-              ExpressionAttributeValues: { ':id': t.id },
-            },
-          },
-          ...events.map(eventPut),
-          ...(extra as TransactItem[]),
-        ],
-      }),
-    );
-  } catch (err) {
-    if (failedConditions(err)) throw new NotFoundError('Token not found.');
-    throw err;
-  }
+/** Deletes a token and its (provider, key) claim in one transaction. */
+export async function deleteToken(t: TokenRecord, also: Companion[] = []): Promise<void> {
+  const r = await write(
+    [
+      {
+        Delete: {
+          TableName: tableName,
+          Key: keys.token(t.tenant_id, t.id),
+          ConditionExpression: 'attribute_exists(PK)',
+        },
+      },
+      {
+        Delete: {
+          TableName: tableName,
+          Key: keys.tokenClaim(t.tenant_id, t.provider, t.key),
+          ConditionExpression: 'token_id = :id',
+          ExpressionAttributeValues: { ':id': t.id },
+        },
+      },
+    ],
+    also,
+  );
+  if (!r.ok) throw new NotFoundError('Token not found.');
 }
 
 export interface TokenFilter {
@@ -252,41 +167,71 @@ export interface TokenFilter {
 }
 
 /** A page of a tenant's tokens: by provider (and key) on GSI1, else the tenant's partition. */
-export async function listTokens(tenantId: string, filter: TokenFilter, limit: number, cursor?: string) {
-  let query: QueryCommand;
+export function listTokens(tenantId: string, filter: TokenFilter, limit: number, cursor?: string) {
   if (filter.provider !== undefined) {
     const k = keys.tokensByProvider(tenantId, filter.provider, filter.key);
-    query = new QueryCommand({
-      TableName: tableName,
-      IndexName: INDEXES.byOwner,
-      KeyConditionExpression: k.exact
-        ? 'GSI1PK = :pk AND GSI1SK = :sk'
-        : 'GSI1PK = :pk AND begins_with(GSI1SK, :sk)',
-      ExpressionAttributeValues: { ':pk': k.GSI1PK, ':sk': k.GSI1SK },
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'GSI1PK', value: k.GSI1PK }),
-    });
-  } else {
-    const k = keys.tokensOf(tenantId);
-    query = new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
-      // A key across providers: a filter within the tenant's own partition (never a Scan).
-      ...(filter.key !== undefined
-        ? { FilterExpression: '#key = :key', ExpressionAttributeNames: { '#key': 'key' } }
-        : {}),
-      ExpressionAttributeValues: {
-        ':pk': k.PK,
-        ':sk': k.SKPrefix,
-        ...(filter.key !== undefined ? { ':key': filter.key } : {}),
+    return queryPage(
+      tenantId,
+      {
+        index: INDEXES.byOwner,
+        keyCondition: k.exact ? 'GSI1PK = :pk AND GSI1SK = :sk' : 'GSI1PK = :pk AND begins_with(GSI1SK, :sk)',
+        values: { ':pk': k.GSI1PK, ':sk': k.GSI1SK },
+        partition: { name: 'GSI1PK', value: k.GSI1PK },
       },
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(tenantId, cursor, { name: 'PK', value: k.PK, skPrefix: k.SKPrefix }),
-    });
+      { limit, cursor },
+      fromItem,
+    );
   }
-  const out = await ddb.send(query);
-  return {
-    items: (out.Items ?? []).map(fromItem),
-    next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
-  };
+  const k = keys.tokensOf(tenantId);
+  return queryPage(
+    tenantId,
+    {
+      keyCondition: 'PK = :pk AND begins_with(SK, :sk)',
+      // A key across providers: a filter within the tenant's own partition (never a Scan).
+      ...(filter.key !== undefined ? { filter: '#key = :key', names: { '#key': 'key' } } : {}),
+      values: { ':pk': k.PK, ':sk': k.SKPrefix, ...(filter.key !== undefined ? { ':key': filter.key } : {}) },
+      partition: { name: 'PK', value: k.PK, skPrefix: k.SKPrefix },
+    },
+    { limit, cursor },
+    fromItem,
+  );
+}
+
+/** A token the refresh schedule holds as due, with its due key. */
+export interface DueToken {
+  tenantId: string;
+  tokenId: string;
+  due: string;
+}
+
+/**
+ * One shard of the refresh schedule (sparse GSI2): the tokens due by `now`, oldest first, at most
+ * `max`, reading on while `more()` (the caller's time budget) allows.
+ */
+export async function dueTokens(
+  shard: number,
+  now: Date,
+  max: number,
+  more: () => boolean,
+): Promise<DueToken[]> {
+  const entries: DueToken[] = [];
+  const pages = queryPages(
+    {
+      index: INDEXES.refreshDue,
+      keyCondition: 'GSI2PK = :pk AND GSI2SK <= :now',
+      values: { ':pk': keys.refreshShard(shard).GSI2PK, ':now': `${now.toISOString()}#~` },
+      projection: 'tenant_id, id, GSI2SK',
+    },
+    () => Math.min(1000, max - entries.length),
+  );
+  for await (const page of pages) {
+    for (const item of page)
+      entries.push({
+        tenantId: item.tenant_id as string,
+        tokenId: item.id as string,
+        due: item.GSI2SK as string,
+      });
+    if (entries.length >= max || !more()) break;
+  }
+  return entries;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { boundedRecord, int32, isoTime, listOf, pageQuery } from '../http/schemas.js';
+import { boundedRecord, int32, isoTime, listOf, pageQuery } from '../schemas.js';
 
 export const providerId = z
   .string()

@@ -5,7 +5,9 @@ import { ConflictError, NotFoundError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { newId } from '../ids.js';
-import type { Companion, TokenRecord } from '../store/tokens.js';
+import type { Companion } from '../store/db.js';
+import { eventCompanion } from '../store/events.js';
+import type { TokenRecord } from '../store/tokens.js';
 import * as store from '../store/tokens.js';
 import type { CreateTokenInput, TokenView, TokenWithSecrets, UpdateTokenInput } from './schemas.js';
 
@@ -71,7 +73,7 @@ export async function createToken(
   extra: {
     url_params?: Record<string, string>;
     events?: (t: TokenRecord) => VaultEventRecord[];
-    companion?: Companion;
+    also?: Companion[];
   } = {},
 ): Promise<TokenRecord> {
   const now = Date.now();
@@ -101,7 +103,11 @@ export async function createToken(
   if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
   t.refresh_due_at = refreshDueAt(t);
   const events = [newEvent(tenantId, 'token.created', { token: toView(t) }), ...(extra.events?.(t) ?? [])];
-  await store.insertToken(t, events, extra.companion, await tokenInsertGuard(tenantId));
+  await store.insertToken(t, [
+    ...(extra.also ?? []),
+    ...events.map(eventCompanion),
+    ...(await tokenInsertGuard(tenantId)),
+  ]);
   await dispatchSoon(events);
   return t;
 }
@@ -121,12 +127,12 @@ export interface ConnectedToken {
 
 /**
  * Stores a token from the connect flow under (provider, key), creating it or replacing the old one.
- * A `companion` write (using up a connect code) commits with it or the token is not stored.
+ * The `also` writes (using up a connect code) commit with it or the token is not stored.
  */
 export async function saveConnectedToken(
   tenantId: string,
   c: ConnectedToken,
-  companion?: Companion,
+  also: Companion[] = [],
 ): Promise<TokenRecord> {
   const connected = (t: TokenRecord) => [newEvent(tenantId, 'connection.created', { token: toView(t) })];
   for (let attempt = 0; ; attempt++) {
@@ -137,7 +143,7 @@ export async function saveConnectedToken(
         return await createToken(
           tenantId,
           { ...input, metadata: {} },
-          { url_params, events: connected, companion },
+          { url_params, events: connected, also },
         );
       }
       return await modifyToken(
@@ -158,7 +164,7 @@ export async function saveConnectedToken(
           return t;
         },
         (t) => [newEvent(tenantId, 'token.updated', { token: toView(t) }), ...connected(t)],
-        companion,
+        also,
       );
     } catch (err) {
       // Lost a race with another connect or a delete of the same (provider, key): look again.
@@ -176,7 +182,7 @@ export async function modifyToken(
   id: string,
   change: (t: TokenRecord) => Promise<TokenRecord> | TokenRecord,
   events: (t: TokenRecord) => VaultEventRecord[] = () => [],
-  companion?: Companion,
+  also: Companion[] = [],
 ): Promise<TokenRecord> {
   for (let attempt = 0; ; attempt++) {
     const current = await store.mustGetToken(tenantId, id, true);
@@ -185,7 +191,7 @@ export async function modifyToken(
     next.updated_at = new Date().toISOString();
     const emitted = events(next);
     try {
-      await store.replaceToken(next, current.version, emitted, companion);
+      await store.replaceToken(next, current.version, [...also, ...emitted.map(eventCompanion)]);
       await dispatchSoon(emitted);
       return next;
     } catch (err) {
@@ -228,7 +234,7 @@ export async function updateToken(
 export async function deleteToken(tenantId: string, id: string): Promise<TokenRecord> {
   const t = await store.mustGetToken(tenantId, id, true);
   const event = newEvent(tenantId, 'token.deleted', { token: toView(t) });
-  await store.deleteToken(t, [event], await tokenDeleteItems(tenantId));
+  await store.deleteToken(t, [eventCompanion(event), ...(await tokenDeleteItems(tenantId))]);
   await dispatchSoon([event]);
   return t;
 }

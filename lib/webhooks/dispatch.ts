@@ -3,8 +3,8 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { sqs } from '../aws.js';
 import { config } from '../config.js';
-import { EVENT_TYPES, type VaultEventRecord } from '../events/types.js';
 import { logger, metrics } from '../observability.js';
+import { EVENT_TYPES, type VaultEventRecord } from '../store/events.js';
 import type { DeliveryRecord, DeliveryRef, PendingEvent, WebhookRecord } from '../store/webhooks.js';
 import * as store from '../store/webhooks.js';
 

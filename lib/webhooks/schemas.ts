@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../events/types.js';
-import { isoTime, listOf, pageQuery } from '../http/schemas.js';
+import { isoTime, listOf, pageQuery } from '../schemas.js';
+import { EVENT_TYPES } from '../store/event-types.js';
 
 // Request and response shapes of the webhook routes.
 

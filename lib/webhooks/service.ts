@@ -1,12 +1,12 @@
-import { refuseWebhook, webhookPlanLimit } from '../billing/quota.js';
 import { config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
-import { emit } from '../events/outbox.js';
 import { newId } from '../ids.js';
 import { assertSafeUrl, type NetPolicy, UnsafeUrlError } from '../net/safe-fetch.js';
+import { logger } from '../observability.js';
+import type { VaultEventRecord } from '../store/events.js';
 import type { DeliveryRecord, DeliveryStatus, WebhookRecord } from '../store/webhooks.js';
 import * as store from '../store/webhooks.js';
-import { deliveryIdFor, handOff, initialDueKey } from './dispatch.js';
+import { deliveryIdFor, dispatch, handOff, initialDueKey } from './dispatch.js';
 import type { CreateWebhookInput, DeliveryView, UpdateWebhookInput, WebhookView } from './schemas.js';
 import { openSecret, sealPreviousSecret, sealSecret } from './secrets.js';
 import { newSecret } from './signing.js';
@@ -65,10 +65,23 @@ export function toDeliveryView(d: DeliveryRecord): DeliveryView {
   };
 }
 
-export async function createWebhook(tenantId: string, input: CreateWebhookInput) {
+/**
+ * A plan's cap on endpoints (lib/billing's, given by the caller: webhooks know no billing), and
+ * the refusal to throw when it is reached.
+ */
+export interface PlanCap {
+  limit: number | null;
+  refuse?: (limit: number) => Promise<never>;
+}
+
+export async function createWebhook(
+  tenantId: string,
+  input: CreateWebhookInput,
+  plan: PlanCap = { limit: null },
+) {
   await validateWebhookUrl(input.url, config.VAULT_MODE);
   // The tighter of the hard cap and the plan's limit, enforced atomically by the endpoint counter.
-  const planLimit = await webhookPlanLimit(tenantId);
+  const planLimit = plan.limit;
   const at = new Date().toISOString();
   const secret = newSecret();
   const w: WebhookRecord = {
@@ -92,7 +105,7 @@ export async function createWebhook(tenantId: string, input: CreateWebhookInput)
   w.secret_enc = await sealSecret(w, secret);
   const max = Math.min(MAX_WEBHOOKS_PER_TENANT, planLimit ?? MAX_WEBHOOKS_PER_TENANT);
   if (!(await store.putWebhook(w, max))) {
-    if (planLimit !== null && planLimit < MAX_WEBHOOKS_PER_TENANT) await refuseWebhook(tenantId, planLimit);
+    if (planLimit !== null && planLimit < MAX_WEBHOOKS_PER_TENANT) await plan.refuse?.(planLimit);
     throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
   }
   return { webhook: w, secret };
@@ -154,7 +167,20 @@ export async function rotateSecret(tenantId: string, id: string) {
 export async function sendTest(tenantId: string, id: string) {
   const w = await store.mustGetWebhook(tenantId, id, true);
   if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
-  const event = await emit(tenantId, 'ping', { webhook_id: w.id });
+  const event: VaultEventRecord = {
+    id: newId('evt'),
+    tenant_id: tenantId,
+    type: 'ping',
+    timestamp: new Date().toISOString(),
+    data: { webhook_id: w.id },
+  };
+  await store.putEvent(event);
+  try {
+    await dispatch([event]);
+  } catch (err) {
+    // Recorded: the sweeper delivers it.
+    logger.warn('Event dispatch deferred to the sweeper', { error: (err as Error).name });
+  }
   return { event_id: event.id, delivery_id: deliveryIdFor(event.id) };
 }
 

@@ -74,7 +74,8 @@ describe('an event that cannot be fanned out', () => {
     const a = await api.register('Poisoned');
     const aReceiver = await receiver();
     for (let i = 0; i < 20; i++) expect((await hook(a.key, `${aReceiver.url}?n=${i}`)).status).toBe(201);
-    const { eventItem, newEvent } = await import('../../lib/events/outbox.js');
+    const { newEvent } = await import('../../lib/events/outbox.js');
+    const { eventItem } = await import('../../lib/store/events.js');
     const old = new Date(Date.now() - 3_600_000).toISOString();
     const big = { ...newEvent(a.tenantId, 'token.updated', { blob: 'x'.repeat(300_000) }), timestamp: old };
     await putItem(eventItem(big));

@@ -88,7 +88,8 @@ describe('restart of the local server mid-retry', () => {
     receivers.push(r);
     const hook = await hookFor(r);
     const { ddb, tableName } = await import('../../lib/aws.js');
-    const { eventItem, newEvent } = await import('../../lib/events/outbox.js');
+    const { newEvent } = await import('../../lib/events/outbox.js');
+    const { eventItem } = await import('../../lib/store/events.js');
     const event = newEvent(tenant.tenantId, 'token.created', { token: { id: 'tok_orphan' } });
     // Committed only: no dispatchSoon (as if the process died after the transaction).
     await ddb.send(new PutCommand({ TableName: tableName, Item: eventItem(event) }));

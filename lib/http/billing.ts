@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import { config } from '../config.js';
-import type { VaultEvent } from '../http/middleware.js';
-import type { HttpResult, RouteDef } from '../http/types.js';
+import type { VaultEvent } from './middleware.js';
+import type { HttpResult, RouteDef } from './types.js';
 
 const noop = () => undefined;
 
@@ -13,12 +13,12 @@ export function billing(def: RouteDef): middy.MiddlewareObj<VaultEvent, HttpResu
   // middy wants at least one phase: a no-op one.
   if (config.BILLING !== 'stripe' || def.scope === null) return { before: noop };
   const opts = { write: def.method !== 'GET', exempt: def.tag === 'billing' };
-  let state: Promise<typeof import('./state.js')> | undefined;
+  let state: Promise<typeof import('../billing/state.js')> | undefined;
   return {
     before: async (request) => {
       const auth = request.event.vault?.auth;
       if (!auth) return;
-      state ??= import('./state.js');
+      state ??= import('../billing/state.js');
       const { enforceCall } = await state;
       await enforceCall(auth.tenantId, opts);
     },
