@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { dataKeys } from '../crypto/index.js';
+import { dataKeys } from '../keyring/index.js';
 import { BadRequestError, ConflictError, ValidationError } from '../errors.js';
 import { logger } from '../observability.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency.js';

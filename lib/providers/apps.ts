@@ -1,5 +1,5 @@
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
+import { dataKeys } from '../keyring/index.js';
 import { ValidationError } from '../errors.js';
 import { assertSafeUrl, UnsafeUrlError } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
+import { dataKeys } from '../keyring/index.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import { ResponseTooLargeError, safeFetch } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';

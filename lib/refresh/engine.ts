@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as oauth from 'oauth4webapi';
-import { dataKeys } from '../crypto/index.js';
+import { dataKeys } from '../keyring/index.js';
 import {
   BadGatewayError,
   ConflictError,

@@ -1,10 +1,33 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import type { KeyRing } from '../crypto/data-keys.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { type ApiKeyRecord, apiKeyItem } from './api-keys.js';
 import { failedConditions, isConditionFailure } from './db.js';
 import { keys } from './keys.js';
+import { reencryptionItem } from './reencryption.js';
+
+/** One more write in a store write's transaction (an audit event, say); `failed` names its condition failure. */
+export type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+// Defined here until lib/store/db.ts exports the same shape (the store engineer's companion API).
+export interface Companion {
+  item: TransactItem;
+  failed?: () => Error;
+}
+
+/** The error of the first failed companion condition, if any of `also` (at `offset` in the transaction) failed. */
+function companionFailure(failed: number[] | null, offset: number, also: Companion[]): Error | undefined {
+  for (const i of failed ?? []) {
+    const c = also[i - offset];
+    if (c?.failed) return c.failed();
+  }
+  return undefined;
+}
 
 export interface Tenant {
   id: string;
@@ -50,6 +73,9 @@ export async function createTenant(t: Tenant, ring: KeyRing, firstKey: ApiKeyRec
               ConditionExpression: 'attribute_not_exists(PK)',
             },
           },
+          {
+            Put: { TableName: tableName, Item: dataKeyVersionItem(t.id, ring.current, t.created_at) },
+          },
         ],
       }),
     );
@@ -76,37 +102,161 @@ export async function loadKeyRing(tenantId: string): Promise<KeyRing> {
   };
 }
 
+const dataKeyVersionItem = (tenantId: string, version: number, createdAt: string) => ({
+  ...keys.dataKeyVersion(tenantId, version),
+  type: 'data_key_version',
+  version,
+  created_at: createdAt,
+});
+
 /**
  * Adds data-key version `to` to the tenant item and makes it current, on condition that `from` is
- * still current: of two concurrent rotations, the one that commits second gets a 409.
+ * still current: of two concurrent rotations, the one that commits second gets a 409. In the same
+ * transaction: the version's record and a (re)started re-encryption job, due now.
  */
 export async function addDataKeyVersion(
   tenantId: string,
   next: { from: number; to: number; wrapped: Buffer },
   rotatedAt: string,
+  also: Companion[] = [],
 ): Promise<void> {
   try {
     await ddb.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: keys.tenant(tenantId),
-        UpdateExpression: 'SET dek_current = :to, deks.#to = :wrapped, dek_rotated_at = :at',
-        ConditionExpression: 'dek_current = :from AND attribute_not_exists(deks.#to)',
-        ExpressionAttributeNames: { '#to': String(next.to) },
-        ExpressionAttributeValues: {
-          ':from': next.from,
-          ':to': next.to,
-          ':wrapped': next.wrapped,
-          ':at': rotatedAt,
-        },
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: keys.tenant(tenantId),
+              UpdateExpression: 'SET dek_current = :to, deks.#to = :wrapped, dek_rotated_at = :at',
+              ConditionExpression: 'dek_current = :from AND attribute_not_exists(deks.#to)',
+              ExpressionAttributeNames: { '#to': String(next.to) },
+              ExpressionAttributeValues: {
+                ':from': next.from,
+                ':to': next.to,
+                ':wrapped': next.wrapped,
+                ':at': rotatedAt,
+              },
+            },
+          },
+          { Put: { TableName: tableName, Item: dataKeyVersionItem(tenantId, next.to, rotatedAt) } },
+          // A rotation during a job restarts it: its pass must count against the new version.
+          {
+            Put: {
+              TableName: tableName,
+              Item: reencryptionItem({
+                tenant_id: tenantId,
+                rotated_at: rotatedAt,
+                due_at: rotatedAt,
+                pass: null,
+                last: null,
+              }),
+            },
+          },
+          ...also.map((c) => c.item),
+        ],
       }),
     );
   } catch (err) {
-    if (isConditionFailure(err)) {
+    const failed = failedConditions(err);
+    const companion = companionFailure(failed, 3, also);
+    if (companion) throw companion;
+    if (failed?.includes(0) || isConditionFailure(err)) {
       throw new ConflictError(
         'Another rotation of the data key committed first; retry if a further one is wanted.',
       );
     }
     throw err;
   }
+}
+
+/**
+ * Retires data-key version `version`: deletes its wrapped key from the tenant item (on condition
+ * that it is there and not current) and marks its record retired, in one transaction. Returns
+ * false if it was already gone or is current.
+ */
+export async function retireDataKeyVersion(
+  tenantId: string,
+  version: number,
+  retiredAt: string,
+  also: Companion[] = [],
+): Promise<boolean> {
+  try {
+    await ddb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: tableName,
+              Key: keys.tenant(tenantId),
+              UpdateExpression: 'REMOVE deks.#v',
+              ConditionExpression: 'attribute_exists(deks.#v) AND dek_current <> :v',
+              ExpressionAttributeNames: { '#v': String(version) },
+              ExpressionAttributeValues: { ':v': version },
+            },
+          },
+          {
+            Update: {
+              TableName: tableName,
+              Key: keys.dataKeyVersion(tenantId, version),
+              UpdateExpression: 'SET #type = :type, version = :v, retired_at = :at',
+              ExpressionAttributeNames: { '#type': 'type' },
+              ExpressionAttributeValues: { ':type': 'data_key_version', ':v': version, ':at': retiredAt },
+            },
+          },
+          ...also.map((c) => c.item),
+        ],
+      }),
+    );
+    return true;
+  } catch (err) {
+    const failed = failedConditions(err);
+    const companion = companionFailure(failed, 2, also);
+    if (companion) throw companion;
+    if (failed?.includes(0)) return false;
+    throw err;
+  }
+}
+
+export interface StoredDataKeys {
+  current: number;
+  /** Versions whose wrapped key is still stored. */
+  live: number[];
+  tenantCreatedAt: string;
+  /** The version records (absent for versions made before they existed). */
+  records: { version: number; created_at?: string; retired_at?: string }[];
+}
+
+/** The tenant's data-key versions as stored: the ring's versions and every version's record. */
+export async function storedDataKeys(tenantId: string): Promise<StoredDataKeys> {
+  const k = keys.dataKeyVersionsOf(tenantId);
+  const [tenant, versions] = await Promise.all([
+    ddb.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: keys.tenant(tenantId),
+        ProjectionExpression: 'dek_current, deks, created_at',
+        ConsistentRead: true,
+      }),
+    ),
+    ddb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :sk)',
+        ExpressionAttributeValues: { ':pk': k.PK, ':sk': k.SKPrefix },
+        ConsistentRead: true,
+      }),
+    ),
+  ]);
+  if (!tenant.Item) throw new NotFoundError('Tenant not found.');
+  return {
+    current: tenant.Item.dek_current as number,
+    live: Object.keys(tenant.Item.deks as object).map(Number),
+    tenantCreatedAt: tenant.Item.created_at as string,
+    records: (versions.Items ?? []).map((i) => ({
+      version: i.version as number,
+      created_at: i.created_at as string | undefined,
+      retired_at: i.retired_at as string | undefined,
+    })),
+  };
 }

@@ -1,6 +1,6 @@
 import { tokenDeleteItems, tokenInsertGuard } from '../billing/quota.js';
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
+import { dataKeys } from '../keyring/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
