@@ -2,7 +2,7 @@ import { config } from '../config.js';
 import { sealedVersion } from '../crypto/envelope.js';
 import { logger } from '../observability.js';
 import * as store from '../store/reencryption.js';
-import { loadKeyRing, retireDataKeyVersion } from '../store/tenants.js';
+import { loadKeyRing, recordDataKeyValues, retireDataKeyVersion } from '../store/tenants.js';
 import { dataKeys } from './index.js';
 import { sealedFields } from './sealed.js';
 
@@ -58,7 +58,10 @@ export async function reencryptDue(deadline: number): Promise<ReencryptStats> {
         await reencryptTenant(tenantId, deadline, stats);
       } catch (err) {
         // One tenant's failure (KMS throttled, say) must not stop the others; its job stays due.
-        logger.error('Re-encryption failed for a tenant', { tenant_id: tenantId, error: (err as Error).name });
+        logger.error('Re-encryption failed for a tenant', {
+          tenant_id: tenantId,
+          error: (err as Error).name,
+        });
       }
     }
   }
@@ -94,7 +97,7 @@ export async function reencryptTenant(
       await store.saveReencryption(job);
       return stats;
     }
-    return retire(job, old, stats);
+    return retire(job, old, ring.current, stats);
   }
 
   const pass = job.pass ?? newPass(Date.now());
@@ -125,7 +128,7 @@ export async function reencryptTenant(
     if (!(await store.saveReencryption(job))) return stats; // a rotation or another run took over
     if (done) {
       const free = provesFree(pass, settledAt, ring.current);
-      return free && Date.now() >= retireAt ? retire(job, old, stats) : stats;
+      return free && Date.now() >= retireAt ? retire(job, old, ring.current, stats) : stats;
     }
     // Bounded rate: a page of `values` takes at least values / rate seconds.
     const wait = (values / config.DATA_KEY_REENCRYPT_PER_SECOND) * 1000 - (Date.now() - started);
@@ -135,7 +138,11 @@ export async function reencryptTenant(
 }
 
 /** Retires the old versions (nothing uses them any more) and ends the job. */
-async function retire(job: store.ReencryptionJob, old: number[], stats: ReencryptStats) {
+async function retire(job: store.ReencryptionJob, old: number[], current: number, stats: ReencryptStats) {
+  // The job's counts go with it: the current version's stays on its record.
+  if (job.last) {
+    await recordDataKeyValues(job.tenant_id, current, job.last.counts[current] ?? 0, job.last.finished_at);
+  }
   for (const v of old) {
     if (await retireDataKeyVersion(job.tenant_id, v, iso(Date.now()))) {
       dataKeys.forget(job.tenant_id, v);

@@ -15,43 +15,45 @@ export interface SealedField {
 type Item = Record<string, unknown>;
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
-const kinds: Record<string, (tenantId: string, item: Item) => { record: string; fields: [string, string][] }> =
-  {
-    // lib/tokens/service.ts
-    token: (_t, i) => ({
-      record: `token#${str(i.id)}`,
-      fields: [
-        ['access_token_enc', 'access_token'],
-        ['refresh_token_enc', 'refresh_token'],
-      ],
-    }),
-    // lib/providers/oauth.ts appSealRef
-    oauth_app: (_t, i) => ({
-      record: `oauth_app#${str(i.provider)}`,
-      fields: [['client_secret_enc', 'client_secret']],
-    }),
-    // lib/webhooks/secrets.ts
-    webhook: (_t, i) => ({
-      record: `webhook#${str(i.id)}`,
-      fields: [
-        ['secret_enc', 'secret'],
-        ['previous_secret_enc', 'previous_secret'],
-      ],
-    }),
-    // lib/connect/service.ts pendingRef
-    pending_connection: (_t, i) => ({
-      record: `connection#${str(i.code_hash)}`,
-      fields: [
-        ['access_token_enc', 'access_token'],
-        ['refresh_token_enc', 'refresh_token'],
-      ],
-    }),
-    // lib/http/idempotency.ts: the key hash is the SK's suffix
-    idempotency: (_t, i) => ({
-      record: `idempotency#${str(i.SK).slice('IDEMPOTENCY#'.length)}`,
-      fields: [['response_enc', 'response']],
-    }),
-  };
+const kinds: Record<
+  string,
+  (tenantId: string, item: Item) => { record: string; fields: [string, string][] }
+> = {
+  // lib/tokens/service.ts
+  token: (_t, i) => ({
+    record: `token#${str(i.id)}`,
+    fields: [
+      ['access_token_enc', 'access_token'],
+      ['refresh_token_enc', 'refresh_token'],
+    ],
+  }),
+  // lib/providers/oauth.ts appSealRef
+  oauth_app: (_t, i) => ({
+    record: `oauth_app#${str(i.provider)}`,
+    fields: [['client_secret_enc', 'client_secret']],
+  }),
+  // lib/webhooks/secrets.ts
+  webhook: (_t, i) => ({
+    record: `webhook#${str(i.id)}`,
+    fields: [
+      ['secret_enc', 'secret'],
+      ['previous_secret_enc', 'previous_secret'],
+    ],
+  }),
+  // lib/connect/service.ts pendingRef
+  pending_connection: (_t, i) => ({
+    record: `connection#${str(i.code_hash)}`,
+    fields: [
+      ['access_token_enc', 'access_token'],
+      ['refresh_token_enc', 'refresh_token'],
+    ],
+  }),
+  // lib/http/idempotency.ts: the key hash is the SK's suffix
+  idempotency: (_t, i) => ({
+    record: `idempotency#${str(i.SK).slice('IDEMPOTENCY#'.length)}`,
+    fields: [['response_enc', 'response']],
+  }),
+};
 
 /** The sealed values an item of the tenant's partition holds (none for kinds without secrets). */
 export function sealedFields(tenantId: string, item: Item): SealedField[] {

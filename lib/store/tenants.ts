@@ -3,6 +3,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
 import type { KeyRing } from '../crypto/data-keys.js';
@@ -218,13 +219,42 @@ export async function retireDataKeyVersion(
   }
 }
 
+/** Keeps a completed pass's count of values under `version` on its record (GET /v1/tenant/data-keys). */
+export async function recordDataKeyValues(
+  tenantId: string,
+  version: number,
+  values: number,
+  countedAt: string,
+): Promise<void> {
+  await ddb.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: keys.dataKeyVersion(tenantId, version),
+      UpdateExpression: 'SET #type = :type, version = :v, #values = :n, counted_at = :at',
+      ExpressionAttributeNames: { '#type': 'type', '#values': 'values' },
+      ExpressionAttributeValues: {
+        ':type': 'data_key_version',
+        ':v': version,
+        ':n': values,
+        ':at': countedAt,
+      },
+    }),
+  );
+}
+
 export interface StoredDataKeys {
   current: number;
   /** Versions whose wrapped key is still stored. */
   live: number[];
   tenantCreatedAt: string;
   /** The version records (absent for versions made before they existed). */
-  records: { version: number; created_at?: string; retired_at?: string }[];
+  records: {
+    version: number;
+    created_at?: string;
+    retired_at?: string;
+    values?: number;
+    counted_at?: string;
+  }[];
 }
 
 /** The tenant's data-key versions as stored: the ring's versions and every version's record. */
@@ -257,6 +287,8 @@ export async function storedDataKeys(tenantId: string): Promise<StoredDataKeys> 
       version: i.version as number,
       created_at: i.created_at as string | undefined,
       retired_at: i.retired_at as string | undefined,
+      values: i.values as number | undefined,
+      counted_at: i.counted_at as string | undefined,
     })),
   };
 }

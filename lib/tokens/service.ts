@@ -1,10 +1,10 @@
 import { tokenDeleteItems, tokenInsertGuard } from '../billing/quota.js';
 import { config } from '../config.js';
-import { dataKeys } from '../keyring/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { newId } from '../ids.js';
+import { dataKeys } from '../keyring/index.js';
 import type { Companion, TokenRecord } from '../store/tokens.js';
 import * as store from '../store/tokens.js';
 import type { CreateTokenInput, TokenView, TokenWithSecrets, UpdateTokenInput } from './schemas.js';
