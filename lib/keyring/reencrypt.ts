@@ -77,6 +77,19 @@ export async function reencryptTenant(
   const job = await store.getReencryption(tenantId);
   if (!job || !(await store.claimReencryption(job, deadline + 10_000, Date.now()))) return stats;
   stats.tenants++;
+  try {
+    return await run(job, deadline, stats);
+  } finally {
+    await store.releaseReencryption(job);
+  }
+}
+
+async function run(
+  job: store.ReencryptionJob,
+  deadline: number,
+  stats: ReencryptStats,
+): Promise<ReencryptStats> {
+  const tenantId = job.tenant_id;
   const ring = await loadKeyRing(tenantId);
   // This process seals with the stored current version from here on.
   await dataKeys.currentVersion(tenantId, true);

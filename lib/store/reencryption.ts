@@ -110,6 +110,23 @@ export async function saveReencryption(job: ReencryptionJob): Promise<boolean> {
   }
 }
 
+/** Lets the next run take the job at once (the end of a run). */
+export async function releaseReencryption(job: ReencryptionJob): Promise<void> {
+  try {
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: keys.reencryption(job.tenant_id),
+        UpdateExpression: 'SET lease_until = :zero',
+        ConditionExpression: 'rotated_at = :r AND lease_until = :lease',
+        ExpressionAttributeValues: { ':zero': 0, ':r': job.rotated_at, ':lease': job.lease_until },
+      }),
+    );
+  } catch (err) {
+    if (!isConditionFailure(err)) throw err;
+  }
+}
+
 /** Ends the job (every old version retired), unless a rotation replaced it meanwhile. */
 export async function deleteReencryption(job: ReencryptionJob): Promise<void> {
   try {
