@@ -30,6 +30,11 @@ export interface ReencryptStats {
 const PAGE_MAX = 100;
 /** After a pass that was not clean, the next one starts this much later. */
 const RETRY_MS = 30_000;
+/**
+ * A run holds a tenant's job for this long past its next save (renewed with every page), so a
+ * crashed run's job is taken over soon after.
+ */
+const LEASE_MS = 15_000;
 const TENANTS_PER_SHARD = 25;
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -75,7 +80,7 @@ export async function reencryptTenant(
   stats: ReencryptStats = emptyStats(),
 ): Promise<ReencryptStats> {
   const job = await store.getReencryption(tenantId);
-  if (!job || !(await store.claimReencryption(job, deadline + 10_000, Date.now()))) return stats;
+  if (!job || !(await store.claimReencryption(job, Date.now() + LEASE_MS, Date.now()))) return stats;
   stats.tenants++;
   try {
     return await run(job, deadline, stats);
@@ -107,7 +112,7 @@ async function run(
   if (!job.pass && job.last && provesFree(job.last, settledAt, ring.current)) {
     if (Date.now() < retireAt) {
       job.due_at = iso(retireAt);
-      await store.saveReencryption(job);
+      await store.saveReencryption(job, Date.now() + LEASE_MS);
       return stats;
     }
     return retire(job, old, ring.current, stats);
@@ -133,18 +138,20 @@ async function run(
     if (done) {
       job.last = { ...pass, finished_at: iso(Date.now()) };
       job.pass = null;
+      // A free pass waits for the retirement time. A pass whose only flaw is that it began within
+      // the cache period is followed by another as soon as that is over; any other, a bit later.
       const free = provesFree(job.last, settledAt, ring.current);
-      // A free pass waits for the retirement time; any other pass is followed by another one,
-      // no sooner than the cache period after the rotation.
-      job.due_at = iso(free ? retireAt : Math.max(Date.now() + RETRY_MS, settledAt));
+      const clean = provesFree(job.last, 0, ring.current);
+      job.due_at = iso(free ? retireAt : clean ? settledAt : Date.now() + RETRY_MS);
     }
-    if (!(await store.saveReencryption(job))) return stats; // a rotation or another run took over
+    // Bounded rate: a page of `values` takes at least values / rate seconds.
+    const wait = (values / config.DATA_KEY_REENCRYPT_PER_SECOND) * 1000 - (Date.now() - started);
+    // A rotation or another run took over: stop.
+    if (!(await store.saveReencryption(job, Date.now() + Math.max(0, wait) + LEASE_MS))) return stats;
     if (done) {
       const free = provesFree(pass, settledAt, ring.current);
       return free && Date.now() >= retireAt ? retire(job, old, ring.current, stats) : stats;
     }
-    // Bounded rate: a page of `values` takes at least values / rate seconds.
-    const wait = (values / config.DATA_KEY_REENCRYPT_PER_SECOND) * 1000 - (Date.now() - started);
     if (wait > 0) await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
   }
   return stats;

@@ -90,19 +90,20 @@ export async function claimReencryption(job: ReencryptionJob, until: number, now
 }
 
 /**
- * Saves the job's progress, on condition that this run still holds it (same rotation, same
- * lease); false if not, and the run stops.
+ * Saves the job's progress and extends this run's lease to `leaseUntil`, on condition that this
+ * run still holds it (same rotation, same lease); false if not, and the run stops.
  */
-export async function saveReencryption(job: ReencryptionJob): Promise<boolean> {
+export async function saveReencryption(job: ReencryptionJob, leaseUntil: number): Promise<boolean> {
   try {
     await ddb.send(
       new PutCommand({
         TableName: tableName,
-        Item: reencryptionItem(job),
+        Item: reencryptionItem({ ...job, lease_until: leaseUntil }),
         ConditionExpression: 'rotated_at = :r AND lease_until = :lease',
         ExpressionAttributeValues: { ':r': job.rotated_at, ':lease': job.lease_until },
       }),
     );
+    job.lease_until = leaseUntil;
     return true;
   } catch (err) {
     if (isConditionFailure(err)) return false;
