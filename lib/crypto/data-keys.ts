@@ -87,8 +87,7 @@ export class DataKeys {
     // Nothing is cached unless the commit succeeds.
     await commit({ from, to, wrapped });
     // Keep the keys already unwrapped: the same map, so an unwrap that fails later still removes
-    // its own entry. A version the stored ring no longer has (retired) is dropped.
-    for (const v of entry.plain.keys()) if (!(v in entry.ring.wrapped)) entry.plain.delete(v);
+    // its own entry.
     entry.plain.set(to, Promise.resolve(plaintext));
     this.remember(tenantId, { current: to, wrapped: { ...entry.ring.wrapped, [to]: wrapped } }, entry.plain);
     return to;
