@@ -3,8 +3,6 @@ import { DataKeys } from '../crypto/data-keys.js';
 import { keyProvider } from '../crypto/index.js';
 import { loadKeyRing } from '../store/tenants.js';
 
-export { keyProvider };
-
 /**
  * The process's data-key cache. The store's ring loader is injected here, outside lib/crypto, so
  * crypto and store do not import each other.

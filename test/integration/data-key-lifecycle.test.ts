@@ -336,6 +336,39 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
     );
   });
 
+  it('a value that does not open holds its version back from retirement, and is never rewritten', async () => {
+    const t = await api.register();
+    const a = await api.call('POST', '/v1/tokens', { key: t.key, body: newToken() });
+    const b = await api.call('POST', '/v1/tokens', { key: t.key, body: newToken() });
+    // A ciphertext moved to another row: bound to its own record, it fails to open there.
+    const { ddb, tableName } = await import('../../lib/aws.js');
+    const { UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const moved = (await sealedValues(t.tenantId)).find(
+      (v) => v.sk === `TOKEN#${a.body.id}` && v.attribute === 'access_token_enc',
+    );
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { PK: `TENANT#${t.tenantId}`, SK: `TOKEN#${b.body.id}` },
+        UpdateExpression: 'SET access_token_enc = :v',
+        ExpressionAttributeValues: { ':v': moved?.value },
+      }),
+    );
+    expect((await api.call('POST', ROTATE, { key: t.key })).status).toBe(200);
+    await runJob(t.tenantId);
+    await sleep(2_100);
+    const stats = await runJob(t.tenantId);
+    expect(stats).toMatchObject({ failed: 1, retired: 0 });
+    const list = await api.call('GET', LIST, { key: t.key });
+    expect(list.body.data.map((d: { state: string }) => d.state)).toEqual(['retiring', 'active']);
+    expect(list.body.data[0].values).toBe(1);
+    expect(list.body.reencryption.status).toBe('waiting');
+    const still = (await sealedValues(t.tenantId)).find(
+      (v) => v.sk === `TOKEN#${b.body.id}` && v.attribute === 'access_token_enc',
+    );
+    expect(still?.value).toBe(moved?.value);
+  });
+
   it('needs the admin scope', async () => {
     const t = await api.register();
     const made = await api.call('POST', '/v1/api-keys', {
