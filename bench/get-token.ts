@@ -28,7 +28,7 @@ try {
 
   const { reg, token } = await seedBenchToken();
   // A cold process: no cached key, no cached data key.
-  const { dataKeys } = await import('../lib/crypto/index.js');
+  const { dataKeys } = await import('../lib/keyring/index.js');
   dataKeys.clear();
 
   const event = (): APIGatewayProxyEventV2 =>

@@ -33,6 +33,7 @@ import {
 import { billingJobs, billingRoutes } from './billing/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { proxyRoutes } from './proxy/routes.js';
+import { dataKeyJobs, dataKeyRoutes } from './tenant/data-key-routes.js';
 import { webhookJobs, webhookRoutes } from './webhooks/routes.js';
 
 // The route table: every HTTP route exists here once. The CDK stack makes one function per
@@ -362,6 +363,7 @@ export const routes = {
   ...proxyRoutes,
   ...dashboardRoutes,
   ...billingRoutes,
+  ...dataKeyRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);
@@ -387,4 +389,5 @@ export const jobs: JobDef[] = [
   },
   ...webhookJobs,
   ...billingJobs,
+  ...dataKeyJobs,
 ];

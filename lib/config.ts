@@ -99,6 +99,17 @@ const schema = z.object({
   BILLING_CACHE_SECONDS: int(0, 3600).default(10),
   /** Counted calls are written at most this often per tenant per process (0: after every call). */
   BILLING_FLUSH_SECONDS: int(0, 3600).default(5),
+  /** How long a process keeps a tenant's unwrapped data keys; a retired version is dropped within it. */
+  DATA_KEY_CACHE_SECONDS: int(1, 3600).default(300),
+  /** The re-encryption job reseals at most this many values per second per run. */
+  DATA_KEY_REENCRYPT_PER_SECOND: int(1, 10_000).default(100),
+  /**
+   * An old data-key version is retired no sooner than this long after the rotation: at least the
+   * cache period (processes may still seal with it) plus a connect session's 10 minutes.
+   */
+  DATA_KEY_RETIRE_AFTER_SECONDS: int(0, 30 * 86_400).default(900),
+  /** The re-encryption job's period under `npm start` (EventBridge runs it every minute deployed). */
+  DATA_KEY_JOB_SECONDS: int(1, 3600).default(5),
 });
 
 export type Config = z.infer<typeof schema>;

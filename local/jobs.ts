@@ -57,6 +57,7 @@ export function startJobs(root: string, jobs: JobDef[], refreshIntervalSeconds: 
  */
 function localPeriodSeconds(job: JobDef, refreshIntervalSeconds: number): number {
   if (job.id === 'WebhookSweep') return config.WEBHOOK_SWEEP_SECONDS;
+  if (job.id === 'DataKeyReencryption') return config.DATA_KEY_JOB_SECONDS;
   return job.everySeconds ?? refreshIntervalSeconds;
 }
 

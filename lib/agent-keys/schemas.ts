@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { int32, isoTime, listOf } from '../http/schemas.js';
+import { int32, isoTime, listOf } from '../schemas.js';
 import { providerId } from '../tokens/schemas.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
 import { ForbiddenError } from '../errors.js';
 import { newId } from '../ids.js';
+import { dataKeys } from '../keyring/index.js';
 import { addDataKeyVersion, createTenant, type Tenant } from '../store/tenants.js';
 import { makeApiKey } from './api-keys.js';
 

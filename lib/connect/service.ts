@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
-import { dataKeys } from '../crypto/index.js';
 import { BadRequestError, HttpError, ValidationError } from '../errors.js';
+import { dataKeys } from '../keyring/index.js';
 import { logger } from '../observability.js';
 import { classify, providerClient, requestOptions, requireApp } from '../providers/oauth.js';
 import type { CreateSessionInput } from '../providers/schemas.js';

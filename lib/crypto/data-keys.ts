@@ -72,9 +72,8 @@ export class DataKeys {
    * seals with n+1 at once; other warm processes pick it up when their cached ring expires, and
    * every version keeps opening, since `decrypt` reloads the ring on a version it does not know.
    *
-   * Existing ciphertexts are NOT re-encrypted: rotation limits what a leaked data key exposes
-   * going forward (secrets sealed after the rotation are out of its reach), not what was sealed
-   * before it. A job re-encrypting old ciphertexts under the current version is future work.
+   * Existing ciphertexts are moved to n+1 by the re-encryption job (lib/keyring/reencrypt.ts),
+   * which then retires n.
    */
   async rotate(tenantId: string, commit: KeyRingCommit): Promise<number> {
     // The stored ring, not the cached one: another process may have rotated meanwhile.
@@ -106,6 +105,35 @@ export class DataKeys {
     // A version newer than the cached ring means the key was rotated elsewhere: reload once.
     if (!(version in entry.ring.wrapped)) entry = await this.entry(ref.tenantId, true);
     return open(await this.plainKey(ref.tenantId, entry, version), ref, sealed);
+  }
+
+  /**
+   * Reseals `sealed` with the tenant's current version as last loaded (call `currentVersion(id,
+   * true)` first for the stored one); null if it is already sealed with that version.
+   */
+  async reseal(ref: SealRef, sealed: string): Promise<string | null> {
+    const entry = await this.entry(ref.tenantId);
+    if (sealedVersion(sealed) === entry.ring.current) return null;
+    const plaintext = await this.decrypt(ref, sealed);
+    const dek = await this.plainKey(ref.tenantId, entry, entry.ring.current);
+    return seal(dek, entry.ring.current, ref, plaintext);
+  }
+
+  /** The tenant's current version: cached, or (`fresh`) as stored now. */
+  async currentVersion(tenantId: string, fresh = false): Promise<number> {
+    return (await this.entry(tenantId, fresh)).ring.current;
+  }
+
+  /**
+   * Drops a retired version from this process's cache at once. Other processes drop it when their
+   * cached ring expires (the cache period): the ring they reload no longer has it.
+   */
+  forget(tenantId: string, version: number): void {
+    const entry = this.cache.get(tenantId);
+    if (!entry) return;
+    entry.plain.delete(version);
+    const { [version]: _gone, ...wrapped } = entry.ring.wrapped;
+    entry.ring = { current: entry.ring.current, wrapped };
   }
 
   /** Drops every cached key (tests). */
@@ -153,7 +181,11 @@ export class DataKeys {
     const cached = entry.plain.get(version);
     if (cached) return cached;
     const wrapped = entry.ring.wrapped[version];
-    if (!wrapped) return Promise.reject(new DecryptionError(`Tenant has no data key version ${version}`));
+    if (!wrapped) {
+      return Promise.reject(
+        new DecryptionError(`Data key version ${version} is retired (or never existed) for this tenant`),
+      );
+    }
     const unwrapping = this.provider.decryptDataKey(wrapped, dekContext(tenantId, version));
     entry.plain.set(version, unwrapping);
     // A failed unwrap (KMS throttled, say) is not cached.

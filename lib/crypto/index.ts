@@ -1,12 +1,9 @@
 import { config } from '../config.js';
-import { loadKeyRing } from '../store/tenants.js';
-import { DataKeys } from './data-keys.js';
 import { type KeyProvider, KmsKeyProvider, LocalKeyProvider } from './key-provider.js';
 
-// The process's key provider and data-key cache: KMS when KMS_KEY_ID is set (always, deployed),
-// otherwise the local master key under VAULT_HOME.
+// The process's key provider: KMS when KMS_KEY_ID is set (always, deployed), otherwise the local
+// master key under VAULT_HOME. The data-key cache that uses it lives in lib/keyring/index.ts,
+// where the store's ring loader is injected (so lib/crypto imports nothing from lib/store).
 export const keyProvider: KeyProvider = config.KMS_KEY_ID
   ? new KmsKeyProvider(config.KMS_KEY_ID)
   : new LocalKeyProvider(config.VAULT_HOME);
-
-export const dataKeys = new DataKeys(keyProvider, loadKeyRing);

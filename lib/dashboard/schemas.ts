@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { scopeSchema } from '../auth/schemas.js';
-import { isoTime } from '../http/schemas.js';
+import { isoTime } from '../schemas.js';
 
 export const signInBody = z
   .strictObject({ api_key: z.string().min(1).max(200).describe('An API key with the admin scope.') })

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { dataKeys } from '../crypto/index.js';
 import { BadRequestError, ConflictError, ValidationError } from '../errors.js';
+import { dataKeys } from '../keyring/index.js';
 import { logger } from '../observability.js';
 import { claimIdempotencyKey, completeIdempotencyKey, releaseIdempotencyKey } from '../store/idempotency.js';
 import {

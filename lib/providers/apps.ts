@@ -1,6 +1,6 @@
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
 import { ValidationError } from '../errors.js';
+import { dataKeys } from '../keyring/index.js';
 import { assertSafeUrl, UnsafeUrlError } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';
 import * as store from '../store/oauth-apps.js';

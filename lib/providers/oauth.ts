@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
 import { ConflictError, ValidationError } from '../errors.js';
+import { dataKeys } from '../keyring/index.js';
 import { ResponseTooLargeError, safeFetch } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';
 import { findProvider, type Provider, resolveProviderUrls, UrlParamError } from './catalog.js';

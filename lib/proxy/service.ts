@@ -1,9 +1,9 @@
 import { type AgentContext, assertAllowed, countCall } from '../auth/agent-keys.js';
 import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
 import { BadGatewayError, BadRequestError, ConflictError, HttpError, NotFoundError } from '../errors.js';
 import { responseStreaming } from '../http/streaming.js';
+import { dataKeys } from '../keyring/index.js';
 import { safeFetch, UnsafeUrlError } from '../net/safe-fetch.js';
 import { logger } from '../observability.js';
 import { findProvider, resolveProviderUrls } from '../providers/catalog.js';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as oauth from 'oauth4webapi';
-import { dataKeys } from '../crypto/index.js';
 import {
   BadGatewayError,
   ConflictError,
@@ -10,6 +9,7 @@ import {
   ServiceUnavailableError,
 } from '../errors.js';
 import { newEvent } from '../events/outbox.js';
+import { dataKeys } from '../keyring/index.js';
 import { logger, metrics } from '../observability.js';
 import { classify, type GrantFailure, providerClient, requestOptions } from '../providers/oauth.js';
 import { splitScopes, validateTokenResponse } from '../providers/token-response.js';

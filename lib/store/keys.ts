@@ -140,6 +140,20 @@ export const keys = {
   usageUnreportedShard: (shard: number) => ({ GSI3PK: `USAGE#${shard}` }),
   /** The tenant's stored-token count, kept in the same transaction as each insert and delete. */
   tokenCounter: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'COUNT#tokens' }),
+  /** A tenant's data-key version: when it was made, and when retired (the wrapped key is on the tenant). */
+  dataKeyVersion: (tenantId: string, version: number) => ({
+    PK: `TENANT#${tenantId}`,
+    SK: `DEK#${String(version).padStart(3, '0')}`,
+  }),
+  dataKeyVersionsOf: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SKPrefix: 'DEK#' }),
+  /** The tenant's re-encryption job: its progress cursor and counts, while an old version remains. */
+  reencryption: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'REENCRYPTION' }),
+  /** Sparse: present while the tenant has a version to move off; `at` is when the job should look. */
+  reencryptionDue: (tenantId: string, at: string) => ({
+    GSI3PK: `REENCRYPT#${shardOf(tenantId)}`,
+    GSI3SK: `${at}#${tenantId}`,
+  }),
+  reencryptionDueShard: (shard: number) => ({ GSI3PK: `REENCRYPT#${shard}` }),
 } as const;
 
 export function shardOf(id: string): number {

@@ -1,10 +1,10 @@
 import { tokenDeleteItems, tokenInsertGuard } from '../billing/quota.js';
 import { config } from '../config.js';
-import { dataKeys } from '../crypto/index.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
 import type { VaultEventRecord } from '../events/types.js';
 import { newId } from '../ids.js';
+import { dataKeys } from '../keyring/index.js';
 import type { Companion } from '../store/db.js';
 import { eventCompanion } from '../store/events.js';
 import type { TokenRecord } from '../store/tokens.js';

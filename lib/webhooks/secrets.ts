@@ -1,4 +1,4 @@
-import { dataKeys } from '../crypto/index.js';
+import { dataKeys } from '../keyring/index.js';
 import type { WebhookRecord } from '../store/webhooks.js';
 
 // Webhook signing secrets are sealed like tokens: per tenant, bound to record `webhook#<id>` and

@@ -47,7 +47,7 @@ describe('POST /v1/tenant/data-key/rotate', () => {
     expect(Object.keys(tenant.deks).sort()).toEqual(['1', '2']);
     expect(tenant.dek_rotated_at).toBe(res.body.rotated_at);
 
-    // Not re-encrypted: the stored ciphertext is untouched, and still opens.
+    // The rotation itself re-encrypts nothing (the background job does, later): untouched, and still opens.
     expect((await tokenRow(tenantId, token.id)).access_token_enc).toMatch(/^v1\.1\./);
     const old = await api.call('GET', `/v1/tokens/${token.id}`, { key });
     expect(old.status).toBe(200);

@@ -593,3 +593,67 @@ describe('DataKeys.rotate', () => {
     expect(after.startsWith('v1.2.')).toBe(true);
   });
 });
+
+describe('DataKeys: re-encryption and retirement', () => {
+  const provider = () => new KmsKeyProvider(KEY_ID);
+
+  it('reseal opens an old version and seals with the current one; null when already current', async () => {
+    // Prepare: a value under version 1, then version 2 made current
+    const v1 = wrappedKey('v1');
+    const v2 = wrappedKey('v2');
+    let stored = ring({ 1: v1.wrapped });
+    const keys = new DataKeys(provider(), async () => stored);
+    const old = await keys.encrypt(ref('ten_a'), 'secret');
+    stored = ring({ 1: v1.wrapped, 2: v2.wrapped }, 2);
+    expect(await keys.currentVersion('ten_a', true)).toBe(2);
+
+    // Act
+    const moved = await keys.reseal(ref('ten_a'), old);
+
+    // Assess
+    if (!moved) throw new Error('not resealed');
+    expect(sealedVersion(moved)).toBe(2);
+    expect(await keys.decrypt(ref('ten_a'), moved)).toBe('secret');
+    expect(await keys.reseal(ref('ten_a'), moved)).toBeNull();
+  });
+
+  it('forget drops a retired version at once; a ring reloaded without it cannot open it', async () => {
+    // Prepare: warm on both versions
+    const v1 = wrappedKey('v1');
+    const v2 = wrappedKey('v2');
+    let stored = ring({ 1: v1.wrapped });
+    const keys = new DataKeys(provider(), async () => stored);
+    const old = await keys.encrypt(ref('ten_a'), 'secret');
+    stored = ring({ 1: v1.wrapped, 2: v2.wrapped }, 2);
+    await keys.currentVersion('ten_a', true);
+    expect(await keys.decrypt(ref('ten_a'), old)).toBe('secret');
+
+    // Act: version 1 retired (gone from the stored ring) and forgotten here
+    stored = ring({ 2: v2.wrapped }, 2);
+    keys.forget('ten_a', 1);
+
+    // Assess: it does not open, even after the reload the unknown version triggers
+    await expect(keys.decrypt(ref('ten_a'), old)).rejects.toThrow(DecryptionError);
+    await expect(keys.decrypt(ref('ten_a'), old)).rejects.toThrow(/version 1 is retired/);
+  });
+
+  it('another process drops a retired version when its cached ring expires (the cache period)', async () => {
+    // Prepare: a process warm on version 1 of a ring that has 2 current
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const v1 = wrappedKey('v1');
+    const v2 = wrappedKey('v2');
+    let stored = ring({ 1: v1.wrapped, 2: v2.wrapped }, 2);
+    const keys = new DataKeys(provider(), async () => stored, { maxAgeMs: 1000, maxTenants: 10 });
+    const writer = new DataKeys(provider(), async () => ring({ 1: v1.wrapped }));
+    const old = await writer.encrypt(ref('ten_a'), 'secret');
+    expect(await keys.decrypt(ref('ten_a'), old)).toBe('secret');
+
+    // Act: retired elsewhere
+    stored = ring({ 2: v2.wrapped }, 2);
+
+    // Assess: still open within the period (cached), refused after it
+    expect(await keys.decrypt(ref('ten_a'), old)).toBe('secret');
+    vi.setSystemTime(Date.now() + 1001);
+    await expect(keys.decrypt(ref('ten_a'), old)).rejects.toThrow(/version 1 is retired/);
+  });
+});
