@@ -1,33 +1,42 @@
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { ddb, tableName } from '../../../lib/aws.js';
 import { NotFoundError } from '../../../lib/errors.js';
 import {
   type ApiKeyRecord,
   apiKeyItem,
   getApiKey,
   listApiKeys,
+  putApiKey,
   revokeApiKey,
   touchApiKey,
 } from '../../../lib/store/api-keys.js';
 
-const ddb = mockClient(DynamoDBDocumentClient);
+// The API-key store against DynamoDB Local (the test setup's table): what is, and is not, in the table.
 
-const record = (id: string): ApiKeyRecord => ({
+const newKeyId = () => randomBytes(8).toString('hex');
+const newTenant = () => `ten_${randomBytes(6).toString('hex')}`;
+
+const record = (id: string, tenant = 'ten_a', created_at = '2030-01-01T00:00:00.000Z'): ApiKeyRecord => ({
   id,
-  tenant_id: 'ten_a',
+  tenant_id: tenant,
   name: `key ${id}`,
   scopes: ['admin'],
   prefix: `vk_live_${id}`,
   secret_hash: '$2b$10$abcdefghijklmnopqrstuuJ1yR0Q7xq2mJ8o3r5s6t7u8v9w0x1y2',
-  created_at: '2030-01-01T00:00:00.000Z',
+  created_at,
   last_used_at: null,
   revoked_at: null,
 });
 
-afterEach(() => {
-  ddb.reset();
-});
+/** The raw item, read consistently. */
+async function rawItem(id: string) {
+  const out = await ddb.send(
+    new GetCommand({ TableName: tableName, Key: { PK: `APIKEY#${id}`, SK: 'APIKEY' }, ConsistentRead: true }),
+  );
+  return out.Item;
+}
 
 describe('store/api-keys', () => {
   it('apiKeyItem: the table and GSI1 keys, no NULL timestamps', () => {
@@ -48,87 +57,113 @@ describe('store/api-keys', () => {
 
   it('getApiKey reads one item by key id; a missing item is null', async () => {
     // Prepare
-    ddb.on(GetCommand).resolves({});
-    ddb.on(GetCommand, { Key: { PK: 'APIKEY#aaaaaaaaaaaaaaaa', SK: 'APIKEY' } }).resolves({
-      Item: apiKeyItem(record('aaaaaaaaaaaaaaaa')),
-    });
+    const id = newKeyId();
+    const tenant = newTenant();
+    await putApiKey(record(id, tenant));
 
     // Act
-    const found = await getApiKey('aaaaaaaaaaaaaaaa');
-    const missing = await getApiKey('bbbbbbbbbbbbbbbb');
+    const found = await getApiKey(id);
+    const missing = await getApiKey(newKeyId());
 
     // Assess
-    expect(found).toEqual(record('aaaaaaaaaaaaaaaa'));
+    expect(found).toEqual(record(id, tenant));
     expect(missing).toBeNull();
   });
 
-  it("listApiKeys pages through a tenant's keys: the next_cursor of page 1 opens page 2", async () => {
-    // Prepare: DynamoDB's LastEvaluatedKey for a GSI1 query holds the table key and the index key.
-    const lastKey = {
-      PK: 'APIKEY#aaaaaaaaaaaaaaaa',
-      SK: 'APIKEY',
-      GSI1PK: 'TENANT#ten_a#APIKEYS',
-      GSI1SK: '2030-01-01T00:00:00.000Z#aaaaaaaaaaaaaaaa',
-    };
-    ddb
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [apiKeyItem(record('aaaaaaaaaaaaaaaa'))], LastEvaluatedKey: lastKey })
-      .resolvesOnce({ Items: [apiKeyItem(record('bbbbbbbbbbbbbbbb'))] });
-    const page1 = await listApiKeys('ten_a', 1);
+  it("listApiKeys pages through a tenant's keys, oldest first: the next_cursor of page 1 opens page 2", async () => {
+    // Prepare: three keys of one tenant, and one of another tenant that must not show.
+    const tenant = newTenant();
+    const ids = [newKeyId(), newKeyId(), newKeyId()];
+    for (const [i, id] of ids.entries()) await putApiKey(record(id, tenant, `2030-01-01T00:00:0${i}.000Z`));
+    await putApiKey(record(newKeyId(), newTenant()));
+    const page1 = await listApiKeys(tenant, 2);
 
     // Act
-    const page2 = await listApiKeys('ten_a', 1, page1.next_cursor ?? undefined);
+    const page2 = await listApiKeys(tenant, 2, page1.next_cursor ?? undefined);
 
     // Assess
-    expect(page1.items.map((k) => k.id)).toEqual(['aaaaaaaaaaaaaaaa']);
-    expect(page2.items.map((k) => k.id)).toEqual(['bbbbbbbbbbbbbbbb']);
+    expect(page1.items.map((k) => k.id)).toEqual(ids.slice(0, 2));
+    expect(page1.next_cursor).toEqual(expect.any(String));
+    expect(page2.items.map((k) => k.id)).toEqual(ids.slice(2));
     expect(page2.next_cursor).toBeNull();
-    const queries = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-    expect(queries[0]).toMatchObject({
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk',
-      ExpressionAttributeValues: { ':pk': 'TENANT#ten_a#APIKEYS' },
-      Limit: 1,
-    });
-    expect(queries[0]?.ExclusiveStartKey).toBeUndefined();
-    expect(queries[1]?.ExclusiveStartKey).toEqual(lastKey);
   });
 
-  it('touchApiKey sets last_used_at only on an existing key', async () => {
+  it("listApiKeys refuses another tenant's cursor", async () => {
     // Prepare
-    ddb.on(UpdateCommand).resolves({});
+    const tenant = newTenant();
+    for (const i of [0, 1]) await putApiKey(record(newKeyId(), tenant, `2030-01-01T00:00:0${i}.000Z`));
+    const { next_cursor } = await listApiKeys(tenant, 1);
 
     // Act
-    await touchApiKey('aaaaaaaaaaaaaaaa', '2030-01-01T00:01:00.000Z');
+    const attempt = listApiKeys(newTenant(), 1, next_cursor ?? undefined);
 
     // Assess
-    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input).toMatchObject({
-      Key: { PK: 'APIKEY#aaaaaaaaaaaaaaaa', SK: 'APIKEY' },
-      UpdateExpression: 'SET #used = :at',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeNames: { '#used': 'last_used_at' },
-      ExpressionAttributeValues: { ':at': '2030-01-01T00:01:00.000Z' },
-    });
+    expect(next_cursor).toEqual(expect.any(String));
+    await expect(attempt).rejects.toMatchObject({ statusCode: 400 });
   });
 
-  it("revokeApiKey of another tenant's (or an unknown) key is 404", async () => {
+  it('touchApiKey sets last_used_at on an existing key', async () => {
     // Prepare
-    ddb.on(UpdateCommand).rejects(
-      Object.assign(new Error('The conditional request failed'), {
-        name: 'ConditionalCheckFailedException',
-      }),
-    );
+    const id = newKeyId();
+    await putApiKey(record(id, newTenant()));
 
     // Act
-    const err = await revokeApiKey('ten_a', 'bbbbbbbbbbbbbbbb', '2030-01-01T00:00:00.000Z').catch((e) => e);
+    await touchApiKey(id, '2030-01-01T00:01:00.000Z');
+
+    // Assess
+    expect((await getApiKey(id))?.last_used_at).toBe('2030-01-01T00:01:00.000Z');
+  });
+
+  it('touchApiKey of an unknown key fails and creates nothing', async () => {
+    // Prepare
+    const id = newKeyId();
+
+    // Act
+    const attempt = touchApiKey(id, '2030-01-01T00:01:00.000Z');
+
+    // Assess
+    await expect(attempt).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await rawItem(id)).toBeUndefined();
+  });
+
+  it("revokeApiKey of another tenant's (or an unknown) key is 404 and changes nothing", async () => {
+    // Prepare
+    const tenant = newTenant();
+    const id = newKeyId();
+    await putApiKey(record(id, tenant));
+    const before = await rawItem(id);
+
+    // Act
+    const err = await revokeApiKey(newTenant(), id, '2030-01-01T00:00:00.000Z').catch((e) => e);
+    const unknown = await revokeApiKey(tenant, newKeyId(), '2030-01-01T00:00:00.000Z').catch((e) => e);
 
     // Assess
     expect(err).toBeInstanceOf(NotFoundError);
     expect((err as NotFoundError).statusCode).toBe(404);
-    const input = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
-    expect(input?.ConditionExpression).toContain('tenant_id = :tenant');
-    expect(input?.ExpressionAttributeValues?.[':tenant']).toBe('ten_a');
-    expect(input?.UpdateExpression).toContain('REMOVE GSI1PK, GSI1SK');
+    expect(unknown).toBeInstanceOf(NotFoundError);
+    expect(await rawItem(id)).toEqual(before);
+    expect((await listApiKeys(tenant, 10)).items.map((k) => k.id)).toEqual([id]);
+  });
+
+  it('revokeApiKey marks the key revoked with a retention TTL, takes it out of the list, and a second revoke is 404', async () => {
+    // Prepare
+    const tenant = newTenant();
+    const id = newKeyId();
+    await putApiKey(record(id, tenant));
+
+    // Act
+    await revokeApiKey(tenant, id, '2030-01-02T00:00:00.000Z');
+    const again = await revokeApiKey(tenant, id, '2030-01-03T00:00:00.000Z').catch((e) => e);
+
+    // Assess
+    const item = await rawItem(id);
+    expect(item).toMatchObject({ revoked_at: '2030-01-02T00:00:00.000Z', ttl: expect.any(Number) });
+    const ninetyDays = Math.floor(Date.now() / 1000) + 90 * 86_400;
+    expect(item?.ttl).toBeGreaterThan(ninetyDays - 60);
+    expect(item?.ttl).toBeLessThanOrEqual(ninetyDays);
+    expect(item).not.toHaveProperty('GSI1PK');
+    expect(item).not.toHaveProperty('GSI1SK');
+    expect((await listApiKeys(tenant, 10)).items).toEqual([]);
+    expect(again).toBeInstanceOf(NotFoundError);
   });
 });
