@@ -90,8 +90,7 @@ describe('resources', () => {
     expect(page.data.map((t) => t.id)).toEqual([created.id]);
     expect(page.next_cursor).toBeNull();
 
-    // Assess
-    // No refresh token, no OAuth app: the vault refuses, as a typed error.
+    // Assess: no refresh token, no OAuth app: the vault refuses, as a typed error.
     await expect(vault.tokens.refresh(created.id)).rejects.toBeInstanceOf(VaultError);
     await vault.tokens.delete(created.id);
     await expect(vault.tokens.get(created.id)).rejects.toBeInstanceOf(NotFoundError);
