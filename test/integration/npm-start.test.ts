@@ -236,8 +236,6 @@ describe('a crash of npm start while a webhook delivery waits for its retry', ()
         WEBHOOK_SWEEP_SECONDS: '1',
         POWERTOOLS_LOG_LEVEL: 'ERROR',
       });
-
-    // Prepare
     const receiver = await startReceiver((_req, n) => (n === 1 ? 500 : 200));
     receivers.push(receiver);
 
