@@ -236,14 +236,19 @@ describe('HTML routes and their assets', () => {
   });
 
   it('/dashboard: its page and built assets, under a self-only CSP', async () => {
+    // Act
     const page = await api.call('GET', '/dashboard');
+    const js = await api.call('GET', '/dashboard/app.js');
+    const css = await api.call('GET', '/dashboard/app.css');
+    const notAnAsset = await api.call('GET', '/dashboard/package.json');
+
+    // Assess
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(page.headers.get('content-security-policy')).not.toMatch(/unsafe|sandbox/);
-    const js = await api.call('GET', '/dashboard/app.js');
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
-    expect((await api.call('GET', '/dashboard/app.css')).headers.get('content-type')).toMatch(/^text\/css/);
-    expect((await api.call('GET', '/dashboard/package.json')).status).toBe(404);
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(notAnAsset.status).toBe(404);
   });
 });
