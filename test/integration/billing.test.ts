@@ -127,8 +127,13 @@ const tokenBody = (n: number | string) => ({ provider: 'google', key: `user-${n}
 
 describe('checkout, portal, subscription', () => {
   it('starts on the default plan, without a subscription', async () => {
+    // Prepare
     const { key } = await api.register();
+
+    // Act
     const res = await api.call('GET', '/v1/billing/subscription', { key });
+
+    // Assess
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ plan: { id: 'free' }, status: 'none', read_only: false });
     // No Stripe call for that, and no customer yet.
@@ -136,12 +141,17 @@ describe('checkout, portal, subscription', () => {
   });
 
   it('creates one Stripe customer per tenant, even for concurrent first actions', async () => {
+    // Prepare
     const { key, tenantId } = await api.register();
+
+    // Act
     const [a, b, c] = await Promise.all([
       api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'pro' } }),
       api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'pro' } }),
       api.call('POST', '/v1/billing/portal', { key }),
     ]);
+
+    // Assess
     expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
     expect(a.body.url).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
     expect(c.body.url).toMatch(/^https:\/\/billing\.stripe\.com\/p\/session\//);
@@ -166,31 +176,44 @@ describe('checkout, portal, subscription', () => {
   });
 
   it('refuses a plan without a price (409) and an unknown plan (422)', async () => {
+    // Prepare
     const { key } = await api.register();
-    expect((await api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'free' } })).status).toBe(
-      409,
-    );
-    expect((await api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'gold' } })).status).toBe(
-      422,
-    );
+
+    // Act
+    const free = await api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'free' } });
+    const gold = await api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'gold' } });
+
+    // Assess
+    expect(free.status).toBe(409);
+    expect(gold.status).toBe(422);
   });
 
   it('needs an admin key', async () => {
+    // Prepare
     const { key } = await api.register();
     const limited = await api.call('POST', '/v1/api-keys', {
       key,
       body: { name: 'r', scopes: ['tokens:read'] },
     });
+
+    // Act
     const res = await api.call('GET', '/v1/billing/usage', { key: limited.body.api_key });
+
+    // Assess
     expect(res.status).toBe(403);
   });
 });
 
 describe('Stripe events', () => {
   it('applies a completed checkout: the plan changes on the next request', async () => {
+    // Prepare
     const { key, tenantId } = await api.register();
     const sub = await subscribe(key, 'pro');
+
+    // Act
     const res = await api.call('GET', '/v1/billing/subscription', { key });
+
+    // Assess
     expect(res.body).toMatchObject({ plan: { id: 'pro', limits: { tokens: 1000 } }, status: 'active' });
     expect(Date.parse(res.body.current_period_end)).toBeGreaterThan(Date.now());
     expect(await vaultEvents(tenantId)).toEqual(['billing.subscription_updated']);
@@ -201,6 +224,7 @@ describe('Stripe events', () => {
   });
 
   it('refuses forged, unsigned, stale and tampered events (400) and changes nothing', async () => {
+    // Prepare
     const { key, tenantId } = await api.register();
     await api.call('POST', '/v1/billing/portal', { key }); // makes the customer
     const customer = [...stripe.customers.values()].find(
@@ -208,38 +232,58 @@ describe('Stripe events', () => {
     ) as { id: string };
     const sub = stripe.createSubscription(customer.id, 'price_pro');
     const event = stripeEvent('customer.subscription.created', { ...sub });
-    expect((await send(event, { secret: 'whsec_wrong' })).status).toBe(400);
-    expect((await send(event, { header: null })).status).toBe(400);
-    expect((await send(event, { timestamp: Math.floor(Date.now() / 1000) - 600 })).status).toBe(400);
     const header = signer.webhooks.generateTestHeaderString({
       payload: JSON.stringify(event),
       secret: WHSEC,
     });
+
+    // Act
+    const forged = await send(event, { secret: 'whsec_wrong' });
+    const unsigned = await send(event, { header: null });
+    const stale = await send(event, { timestamp: Math.floor(Date.now() / 1000) - 600 });
     const tampered = await api.call('POST', '/v1/billing/stripe-events', {
       raw: JSON.stringify({ ...event, type: 'invoice.paid' }),
       headers: { 'content-type': 'application/json', 'stripe-signature': header },
     });
+    const afterRefused = await api.call('GET', '/v1/billing/subscription', { key });
+
+    // Assess
+    expect(forged.status).toBe(400);
+    expect(unsigned.status).toBe(400);
+    expect(stale.status).toBe(400);
     expect(tampered.status).toBe(400);
     expect(tampered.headers.get('content-type')).toBe('application/problem+json');
-    expect((await api.call('GET', '/v1/billing/subscription', { key })).body.plan.id).toBe('free');
-    // The genuine one applies.
-    expect((await send(event)).body).toEqual({ received: true, duplicate: false });
-    expect((await api.call('GET', '/v1/billing/subscription', { key })).body.plan.id).toBe('pro');
+    expect(afterRefused.body.plan.id).toBe('free');
+
+    // Act: the genuine one.
+    const genuine = await send(event);
+    const afterGenuine = await api.call('GET', '/v1/billing/subscription', { key });
+
+    // Assess: it applies.
+    expect(genuine.body).toEqual({ received: true, duplicate: false });
+    expect(afterGenuine.body.plan.id).toBe('pro');
   });
 
   it('processes a replayed event once', async () => {
+    // Prepare
     const { key, tenantId } = await api.register();
     const sub = await subscribe(key, 'pro');
     stripe.setSubscription(sub.id, { status: 'past_due' });
     const failed = stripeEvent('invoice.payment_failed', invoice(sub));
-    expect((await send(failed)).body).toEqual({ received: true, duplicate: false });
-    expect((await send(failed)).body).toEqual({ received: true, duplicate: true });
-    expect((await send(failed)).body).toEqual({ received: true, duplicate: true });
+
+    // Act
+    const answers = [await send(failed), await send(failed), await send(failed)];
+
+    // Assess
+    expect(answers[0]?.body).toEqual({ received: true, duplicate: false });
+    expect(answers[1]?.body).toEqual({ received: true, duplicate: true });
+    expect(answers[2]?.body).toEqual({ received: true, duplicate: true });
     const types = await vaultEvents(tenantId);
     expect(types.filter((t) => t === 'billing.payment_failed')).toHaveLength(1);
   });
 
   it('tolerates out-of-order delivery: Stripe’s current subscription decides, not the event', async () => {
+    // Prepare
     const { key } = await api.register();
     const sub = await subscribe(key, 'pro');
     const stale = stripeEvent('customer.subscription.updated', structuredClone(sub)); // says: active, pro
@@ -254,13 +298,18 @@ describe('Stripe events', () => {
       'customer.subscription.deleted',
       structuredClone(stripe.subscriptions.get(sub.id)),
     );
-    // Delivered newest first.
-    for (const e of [deleted, moved, stale]) expect((await send(e)).status).toBe(200);
+    // Act: delivered newest first.
+    const statuses = [];
+    for (const e of [deleted, moved, stale]) statuses.push((await send(e)).status);
     const res = await api.call('GET', '/v1/billing/subscription', { key });
+
+    // Assess
+    expect(statuses).toEqual([200, 200, 200]);
     expect(res.body).toMatchObject({ plan: { id: 'free' }, status: 'canceled' });
   });
 
   it('delivers billing events to webhooks subscribed to them, signed like every vault event', async () => {
+    // Prepare
     const { Webhook } = await import('standardwebhooks');
     const r = await startReceiver();
     try {
@@ -270,10 +319,14 @@ describe('Stripe events', () => {
         body: { url: r.url, events: ['billing.subscription_updated', 'billing.payment_failed'] },
       });
       expect(hook.status).toBe(201);
+
+      // Act
       const sub = await subscribe(key, 'pro');
       stripe.setSubscription(sub.id, { status: 'past_due' });
       await send(stripeEvent('invoice.payment_failed', invoice(sub)));
       await waitFor(() => (r.received.length >= 3 ? true : undefined), 10_000, 'three billing events');
+
+      // Assess
       const wh = new Webhook(hook.body.secret);
       const bodies = r.received.map(
         (d) =>
