@@ -349,27 +349,42 @@ describe('Stripe events', () => {
   });
 
   it('acknowledges events it does not handle, and events of unknown customers', async () => {
+    // Act
     const a = await send(stripeEvent('customer.created', { id: 'cus_x', object: 'customer' }));
+
+    // Assess
     expect(a.body).toEqual({ received: true, duplicate: false });
+
+    // Act
     const b = await send(
       stripeEvent('invoice.paid', { id: 'in_x', object: 'invoice', customer: 'cus_nobody' }),
     );
+
+    // Assess
     expect(b.body).toEqual({ received: true, duplicate: false });
   });
 });
 
 describe('limits', () => {
   it('on a plan of 100 tokens: the 100th is accepted, the 101st is 402 — also when racing', async () => {
+    // Prepare: 95 of the plan's 100 tokens, each accepted.
     const { key } = await api.register();
     for (let i = 0; i < 95; i++)
       expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody(i) })).status).toBe(201);
-    // Ten at once for the last five places: exactly five get in (the counter is conditional, in the insert's transaction).
+
+    // Act: ten at once for the last five places: exactly five get in (the counter is conditional, in the insert's transaction).
     const racing = await Promise.all(
       Array.from({ length: 10 }, (_, i) => api.call('POST', '/v1/tokens', { key, body: tokenBody(`r${i}`) })),
     );
+
+    // Assess
     expect(racing.filter((r) => r.status === 201)).toHaveLength(5);
     expect(racing.filter((r) => r.status === 402)).toHaveLength(5);
+
+    // Act
     const over = await api.call('POST', '/v1/tokens', { key, body: tokenBody('over') });
+
+    // Assess
     expect(over.status).toBe(402);
     expect(over.headers.get('content-type')).toBe('application/problem+json');
     expect(over.body).toMatchObject({
@@ -382,33 +397,54 @@ describe('limits', () => {
       upgrade: '/v1/billing/checkout',
     });
     expect(over.body.detail).toContain('POST /v1/billing/checkout');
+
+    // Act
     const usage = await api.call('GET', '/v1/billing/usage', { key });
+
+    // Assess
     expect(usage.body.tokens).toEqual({ used: 100, limit: 100 });
-    // Deleting one makes room for one.
+
+    // Act: delete one, then create two.
     const list = await api.call('GET', '/v1/tokens?limit=1', { key });
-    expect((await api.call('DELETE', `/v1/tokens/${list.body.data[0].id}`, { key })).status).toBe(204);
-    expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody('again') })).status).toBe(201);
-    expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody('again2') })).status).toBe(402);
+    const deleted = await api.call('DELETE', `/v1/tokens/${list.body.data[0].id}`, { key });
+    const again = await api.call('POST', '/v1/tokens', { key, body: tokenBody('again') });
+    const again2 = await api.call('POST', '/v1/tokens', { key, body: tokenBody('again2') });
+
+    // Assess: deleting one makes room for one.
+    expect(deleted.status).toBe(204);
+    expect(again.status).toBe(201);
+    expect(again2.status).toBe(402);
   }, 60_000);
 
   it('limits webhook endpoints', async () => {
+    // Prepare
     const { key } = await api.register();
     const body = { url: 'http://127.0.0.1:9/hook', events: ['token.created'] };
-    expect((await api.call('POST', '/v1/webhooks', { key, body })).status).toBe(201);
+
+    // Act
+    const first = await api.call('POST', '/v1/webhooks', { key, body });
     const over = await api.call('POST', '/v1/webhooks', { key, body });
+
+    // Assess: the first endpoint is accepted, the second is over the plan.
+    expect(first.status).toBe(201);
     expect(over.status).toBe(402);
     expect(over.body).toMatchObject({ plan: 'free', limit: 'webhooks', limit_value: 1, usage: 1 });
   });
 
   it('a downgrade deletes nothing; only new writes beyond the limit are refused', async () => {
+    // Prepare
     const { key } = await api.register();
     const sub = await subscribe(key, 'pro');
     for (let i = 0; i < 3; i++)
       expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody(i) })).status).toBe(201);
+
+    // Act
     stripe.setSubscription(sub.id, { price: 'price_starter' }); // 2 tokens
     await send(
       stripeEvent('customer.subscription.updated', structuredClone(stripe.subscriptions.get(sub.id))),
     );
+
+    // Assess
     const list = await api.call('GET', '/v1/tokens', { key });
     expect(list.status).toBe(200);
     expect(list.body.data).toHaveLength(3);
@@ -419,23 +455,31 @@ describe('limits', () => {
       limit: 'tokens',
       usage: 3,
     });
-    // Up again: at once.
+
+    // Act: up again: at once.
     stripe.setSubscription(sub.id, { price: 'price_pro' });
     await send(
       stripeEvent('customer.subscription.updated', structuredClone(stripe.subscriptions.get(sub.id))),
     );
+
+    // Assess
     expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody('x') })).status).toBe(201);
   });
 
   it('counts every authenticated call and refuses over api_calls_per_month, except billing routes', async () => {
+    // Prepare
     const { key } = await api.register();
     await subscribe(key, 'starter'); // 25 calls a month
     const usage = await api.call('GET', '/v1/billing/usage', { key });
     const used = usage.body.api_calls_per_month.used as number;
     expect(usage.body.api_calls_per_month.limit).toBe(25);
     expect(used).toBeGreaterThanOrEqual(2); // checkout and this call
+
+    // Act: calls up to the limit, each accepted, then one more.
     for (let i = used; i < 25; i++) expect((await api.call('GET', '/v1/tokens', { key })).status).toBe(200);
     const over = await api.call('GET', '/v1/tokens', { key });
+
+    // Assess
     expect(over.status).toBe(402);
     expect(over.body).toMatchObject({
       plan: 'starter',
@@ -443,19 +487,27 @@ describe('limits', () => {
       limit_value: 25,
       usage: 25,
     });
-    // The way out stays open.
-    expect((await api.call('POST', '/v1/billing/portal', { key })).status).toBe(200);
-    expect(
-      (await api.call('GET', '/v1/billing/usage', { key })).body.api_calls_per_month.used,
-    ).toBeGreaterThanOrEqual(27);
+
+    // Act: the billing routes.
+    const portal = await api.call('POST', '/v1/billing/portal', { key });
+    const after = await api.call('GET', '/v1/billing/usage', { key });
+
+    // Assess: the way out stays open.
+    expect(portal.status).toBe(200);
+    expect(after.body.api_calls_per_month.used).toBeGreaterThanOrEqual(27);
   });
 
   it('a failed payment starts the grace period; after it the tenant is read-only until paid', async () => {
+    // Prepare
     const { key, tenantId } = await api.register();
     const sub = await subscribe(key, 'pro');
     const created = await api.call('POST', '/v1/tokens', { key, body: tokenBody(1) });
+
+    // Act: the payment fails.
     stripe.setSubscription(sub.id, { status: 'past_due' });
     await send(stripeEvent('invoice.payment_failed', invoice(sub)));
+
+    // Assess
     const during = await api.call('GET', '/v1/billing/subscription', { key });
     expect(during.body).toMatchObject({ status: 'past_due', read_only: false, plan: { id: 'pro' } });
     expect(Date.parse(during.body.read_only_from) - Date.parse(during.body.payment_failed_since)).toBe(
@@ -463,7 +515,7 @@ describe('limits', () => {
     );
     expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody(2) })).status).toBe(201);
 
-    // Eight days later (the failure moved back in the table: the clock is not ours to move).
+    // Act: eight days later (the failure moved back in the table: the clock is not ours to move).
     const { ddb, tableName } = await import('../../lib/aws.js');
     await ddb.send(
       new UpdateCommand({
@@ -473,6 +525,8 @@ describe('limits', () => {
         ExpressionAttributeValues: { ':t': new Date(Date.now() - 8 * 86_400_000).toISOString() },
       }),
     );
+
+    // Assess
     const refused = await api.call('POST', '/v1/tokens', { key, body: tokenBody(3) });
     expect(refused.status).toBe(402);
     expect(refused.body).toMatchObject({ limit: 'payment', upgrade: '/v1/billing/portal' });
@@ -482,8 +536,11 @@ describe('limits', () => {
     expect((await api.call('GET', '/v1/billing/subscription', { key })).body.read_only).toBe(true);
     expect((await api.call('POST', '/v1/billing/portal', { key })).status).toBe(200);
 
+    // Act: the invoice is paid.
     stripe.setSubscription(sub.id, { status: 'active' });
     await send(stripeEvent('invoice.paid', invoice(sub)));
+
+    // Assess
     expect((await api.call('POST', '/v1/tokens', { key, body: tokenBody(3) })).status).toBe(201);
     expect(await vaultEvents(tenantId)).toEqual(
       expect.arrayContaining([
@@ -495,10 +552,13 @@ describe('limits', () => {
   });
 
   it("rate_limit_per_second: the hook gives the rate limiter the tenant's plan rate", async () => {
+    // Prepare
     const { planRateLimit } = await import('../../lib/billing/rate-limit.js');
     const free = await api.register();
     const pro = await api.register();
     await subscribe(pro.key, 'pro');
+
+    // Assess
     expect(await planRateLimit(free.tenantId)).toBe(1000);
     expect(await planRateLimit(pro.tenantId)).toBe(50);
   });
@@ -528,6 +588,7 @@ describe('limits', () => {
 
 describe('usage reported to Stripe as meter events', () => {
   it('reports increments, never twice, reusing an identifier only to retry the same report', async () => {
+    // Prepare
     const { reportUsage } = await import('../../lib/billing/report.js');
     const { flushAll } = await import('../../lib/billing/state.js');
     const { getUsage } = await import('../../lib/store/billing.js');
@@ -540,36 +601,51 @@ describe('usage reported to Stripe as meter events', () => {
     const month = new Date().toISOString().slice(0, 7);
     const stored = async () => (await getUsage(tenantId, month, true)).api_calls;
 
+    // Act
     for (let i = 0; i < 5; i++) await api.call('GET', '/v1/tokens', { key });
     await flushAll();
     await reportUsage();
+
+    // Assess
     expect(mine()).toHaveLength(1);
     expect(Number(mine()[0]?.payload.value)).toBe(await stored());
     expect(mine()[0]?.event_name).toBe('vault_api_calls');
 
+    // Act
     await reportUsage(); // nothing new: nothing sent
+
+    // Assess
     expect(mine()).toHaveLength(1);
 
+    // Act
     for (let i = 0; i < 3; i++) await api.call('GET', '/v1/tokens', { key });
     await flushAll();
     const before = await stored();
     // Stripe is down for a whole run: nothing recorded there; the next run sends the same report.
     stripe.failMeterEvents(10);
     const down = await reportUsage();
+
+    // Assess
     expect(down.failed).toBeGreaterThanOrEqual(1);
     expect(mine()).toHaveLength(1);
+
+    // Act
     stripe.failMeterEvents(0);
     // New calls meanwhile are not folded into the pending report: it is retried as it was.
     for (let i = 0; i < 2; i++) await api.call('GET', '/v1/tokens', { key });
     await flushAll();
     await reportUsage();
+
+    // Assess
     expect(mine()).toHaveLength(2);
     expect(Number(mine()[1]?.payload.value)).toBe(before - Number(mine()[0]?.payload.value));
 
-    // Stripe takes one but the answer is lost: the retry (same identifier) is not counted again.
+    // Act: stripe takes one but the answer is lost: the retry (same identifier) is not counted again.
     stripe.failMeterEventsAfterAccept(1);
     await reportUsage();
     await reportUsage();
+
+    // Assess
     const events = mine();
     expect(new Set(events.map((e) => e.identifier)).size).toBe(events.length);
     const total = events.reduce((n, e) => n + Number(e.payload.value), 0);
@@ -581,13 +657,18 @@ describe('usage reported to Stripe as meter events', () => {
   }, 60_000);
 
   it('tenants without a Stripe customer are settled without a report', async () => {
+    // Prepare
     const { reportUsage } = await import('../../lib/billing/report.js');
     const { flushAll } = await import('../../lib/billing/state.js');
     const { key, tenantId } = await api.register();
     await api.call('GET', '/v1/tokens', { key });
     await flushAll();
     const sent = stripe.meterEvents.length;
+
+    // Act
     await reportUsage();
+
+    // Assess
     expect(stripe.meterEvents.length).toBe(sent);
     const month = new Date().toISOString().slice(0, 7);
     const item = (await tenantItems(tenantId)).find((i) => i.SK === `USAGE#${month}`);
