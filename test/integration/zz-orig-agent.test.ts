@@ -1,0 +1,321 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { routeList } from '../../functions/routes.js';
+import { type Api, startApi } from '../helpers/api.js';
+import { echo, startUpstream, type Upstream } from '../helpers/upstream.js';
+
+// Agent keys and the MCP endpoint, end to end: the local server, an HTTPS provider API that
+// records what reaches it, DynamoDB Local; MCP through the SDK's own client.
+
+let api: Api;
+let up: Upstream;
+let tenant: { tenantId: string; key: string };
+const tokens: Record<string, { id: string; access_token: string }> = {};
+
+beforeAll(async () => {
+  api = await startApi();
+  up = await startUpstream();
+  tenant = await api.register('Agents');
+  for (const provider of ['acme', 'other']) {
+    const app = await api.call('POST', '/v1/oauth-apps', {
+      key: tenant.key,
+      body: {
+        provider,
+        client_id: 'client',
+        client_secret: 'secret',
+        redirect_urls: ['https://app.example.com/oauth'],
+        custom: {
+          name: provider,
+          authorization_url: `${up.url}/authorize`,
+          token_url: `${up.url}/token`,
+          api_base_url: `${up.url}/${provider}`,
+        },
+      },
+    });
+    expect(app.status).toBe(201);
+  }
+  for (const [provider, key] of [
+    ['acme', 'user-1'],
+    ['acme', 'user-2'],
+    ['acme', 'team-1'],
+    ['other', 'user-1'],
+  ] as const) {
+    const access_token = `at-${provider}-${key}-${randomBytes(8).toString('hex')}`;
+    const res = await api.call('POST', '/v1/tokens', {
+      key: tenant.key,
+      body: { provider, key, access_token },
+    });
+    expect(res.status).toBe(201);
+    tokens[`${provider}/${key}`] = { id: res.body.id, access_token };
+  }
+});
+
+afterAll(async () => {
+  await up?.close();
+  await api?.close();
+});
+
+beforeEach(() => {
+  up.received.length = 0;
+  up.respond = echo;
+});
+
+async function agentKey(body: Record<string, unknown>) {
+  const res = await api.call('POST', '/v1/agent-keys', {
+    key: tenant.key,
+    body: { name: 'agent', expires_in: 3600, ...body },
+  });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; key: string; expires_at: string; max_calls: number | null };
+}
+
+const call = (key: string, method: string, provider: string, path: string, conn: Record<string, string>) =>
+  api.call(method, `/v1/proxy/${provider}${path}`, { key, headers: conn });
+
+describe('agent keys', () => {
+  it('are shown once, recognisably, and listed with their use but never the key', async () => {
+    const made = await agentKey({ allow: [{ provider: 'acme', key: 'user-1' }], max_calls: 5 });
+    expect(made.key).toMatch(/^vk_agent_[0-9a-z]{16}_[A-Za-z0-9_-]{43}$/);
+    expect(made).toMatchObject({ name: 'agent', allow: [{ provider: 'acme', key: 'user-1' }], max_calls: 5 });
+    expect(Date.parse(made.expires_at) - Date.now()).toBeGreaterThan(3500_000);
+
+    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
+      200,
+    );
+    const list = await api.call('GET', '/v1/agent-keys', { key: tenant.key });
+    expect(list.status).toBe(200);
+    const mine = list.body.data.find((k: { id: string }) => k.id === made.id);
+    expect(mine).toMatchObject({ calls: 1, max_calls: 5, prefix: `vk_agent_${made.id}` });
+    expect(mine.last_used_at).not.toBeNull();
+    expect(list.text).not.toContain(made.key);
+    expect(list.text).not.toContain('secret_hash');
+  });
+
+  it.each([
+    ['expires_in 0', { expires_in: 0 }],
+    ['expires_in over a day', { expires_in: 86_401 }],
+    ['an empty allow-list', { allow: [] }],
+    ['a path without /', { allow: [{ provider: 'acme', key: 'x', paths: ['files'] }] }],
+    ['a path with dot segments', { allow: [{ provider: 'acme', key: 'x', paths: ['/a/../b'] }] }],
+    ['an unknown method', { allow: [{ provider: 'acme', key: 'x', methods: ['BREW'] }] }],
+  ])('refuses %s (422)', async (_name, body) => {
+    const res = await api.call('POST', '/v1/agent-keys', {
+      key: tenant.key,
+      body: { name: 'a', expires_in: 60, allow: [{ provider: 'acme', key: 'x' }], ...body },
+    });
+    expect(res.status).toBe(422);
+  });
+
+  it('work within the allow-list only: another provider, key, token id, method or path gets 403 and nothing upstream', async () => {
+    const { key } = await agentKey({
+      allow: [
+        { provider: 'acme', key: 'user-*', methods: ['GET', 'POST'], paths: ['/files', '/me'] },
+        { provider: 'other', key: 'user-1', methods: ['GET'] },
+      ],
+    });
+    const allowed = [
+      ['GET', 'acme', '/files', { 'vault-connection-key': 'user-1' }],
+      ['POST', 'acme', '/files/a/b', { 'vault-connection-key': 'user-2' }],
+      ['GET', 'acme', '/me', { 'vault-token-id': tokens['acme/user-2']?.id as string }],
+      ['GET', 'other', '/anything', { 'vault-connection-key': 'user-1' }],
+    ] as const;
+    for (const [method, provider, path, conn] of allowed) {
+      const res = await call(key, method, provider, path, conn);
+      expect(res.status, `${method} ${provider}${path}`).toBe(200);
+    }
+    expect(up.received).toHaveLength(allowed.length);
+    expect(up.received[0]?.headers.authorization).toBe(`Bearer ${tokens['acme/user-1']?.access_token}`);
+
+    up.received.length = 0;
+    const refused = [
+      ['GET', 'acme', '/files', { 'vault-connection-key': 'team-1' }], // key outside the prefix
+      ['GET', 'acme', '/me', { 'vault-token-id': tokens['acme/team-1']?.id as string }], // by id, same
+      ['DELETE', 'acme', '/files', { 'vault-connection-key': 'user-1' }], // method
+      ['GET', 'acme', '/filesx', { 'vault-connection-key': 'user-1' }], // not at a segment boundary
+      ['GET', 'acme', '/admin', { 'vault-connection-key': 'user-1' }], // path
+      ['POST', 'other', '/anything', { 'vault-connection-key': 'user-1' }], // method on the other provider
+      ['GET', 'other', '/anything', { 'vault-connection-key': 'user-2' }], // key on the other provider
+      ['GET', 'github', '/user', { 'vault-connection-key': 'user-1' }], // provider
+    ] as const;
+    for (const [method, provider, path, conn] of refused) {
+      const res = await call(key, method, provider, path, conn);
+      expect(res.status, `${method} ${provider}${path} ${JSON.stringify(conn)}`).toBe(403);
+    }
+    // Paths match after dot segments are resolved (here by the URL parser: /files/../admin is /admin);
+    // the proxy refuses any left in the path as received (test/integration/proxy.test.ts).
+    const dots = await call(key, 'GET', 'acme', '/files/%2e%2e/admin', { 'vault-connection-key': 'user-1' });
+    expect(dots.status).toBe(403);
+    expect(up.received).toHaveLength(0);
+  });
+
+  it('stop at expiry (401)', async () => {
+    const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 1 });
+    expect((await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expect(up.received).toHaveLength(1);
+  });
+
+  it('stop when revoked (401), at once', async () => {
+    const made = await agentKey({ allow: [{ provider: 'acme', key: '*' }] });
+    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
+      200,
+    );
+    expect((await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: tenant.key })).status).toBe(204);
+    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
+      401,
+    );
+    expect((await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: tenant.key })).status).toBe(404);
+    const list = await api.call('GET', '/v1/agent-keys', { key: tenant.key });
+    expect(list.body.data.map((k: { id: string }) => k.id)).not.toContain(made.id);
+    expect(up.received).toHaveLength(1);
+  });
+
+  it('cannot be revoked by another tenant (404)', async () => {
+    const made = await agentKey({ allow: [{ provider: 'acme', key: '*' }] });
+    const other = await api.register('Other');
+    expect((await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: other.key })).status).toBe(404);
+    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
+      200,
+    );
+  });
+
+  it('stop after max_calls (401), counted atomically under concurrency', async () => {
+    const { id, key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], max_calls: 3 });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })),
+    );
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 401, 401, 401, 401, 401, 401, 401]);
+    expect(up.received).toHaveLength(3);
+    const list = await api.call('GET', '/v1/agent-keys', { key: tenant.key });
+    expect(list.body.data.find((k: { id: string }) => k.id === id).calls).toBe(3);
+  });
+
+  it('get 403 on every route but the proxy and MCP, and never a token', async () => {
+    const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }] });
+    const others = routeList.filter((r) => r.id !== 'Proxy' && r.id !== 'Mcp');
+    expect(others.length).toBeGreaterThan(20);
+    for (const r of others) {
+      const path = r.path.replace('{id}', tokens['acme/user-1']?.id as string).replace(/\{\w+\}/g, 'x');
+      const method = r.method === 'ANY' ? 'GET' : r.method;
+      const res = await api.call(method, path, {
+        key,
+        ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }),
+      });
+      expect(res.status, `${r.method} ${r.path}`).toBe(403);
+      expect(res.text).not.toContain(tokens['acme/user-1']?.access_token);
+    }
+  });
+});
+
+describe('MCP', () => {
+  async function connect(key: string) {
+    const client = new Client({ name: 'test-agent', version: '1.0.0' });
+    const transport = new StreamableHTTPClientTransport(new URL(`${api.url}/mcp`), {
+      requestInit: { headers: { Authorization: `Bearer ${key}` } },
+    });
+    await client.connect(transport);
+    return client;
+  }
+
+  it('offers list_connections and call_api, within the allow-list, through the SDK client', async () => {
+    const { key } = await agentKey({
+      allow: [
+        { provider: 'acme', key: 'user-*', methods: ['GET', 'POST'], paths: ['/items'] },
+        { provider: 'other', key: 'user-1' },
+      ],
+      max_calls: 3,
+    });
+    up.respond = (_req, res, r) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ method: r.method, url: r.url }));
+    };
+    const client = await connect(key);
+    try {
+      const tools = await client.listTools();
+      expect(tools.tools.map((t) => t.name).sort()).toEqual(['call_api', 'list_connections']);
+
+      const listed = await client.callTool({ name: 'list_connections', arguments: {} });
+      const connections = (listed.structuredContent as { connections: { provider: string; key: string }[] })
+        .connections;
+      expect(connections.map((c) => `${c.provider}/${c.key}`).sort()).toEqual([
+        'acme/user-1',
+        'acme/user-2',
+        'other/user-1',
+      ]);
+      expect(JSON.stringify(listed)).not.toMatch(/at-(acme|other)-/); // no token
+
+      const got = await client.callTool({
+        name: 'call_api',
+        arguments: {
+          provider: 'acme',
+          key: 'user-2',
+          method: 'POST',
+          path: '/items/7',
+          query: { a: '1 2' },
+          body: { x: 1 },
+        },
+      });
+      expect(got.isError).toBeFalsy();
+      const result = got.structuredContent as { status: number; body: string };
+      expect(result.status).toBe(200);
+      expect(JSON.parse(result.body)).toMatchObject({ method: 'POST', url: '/acme/items/7?a=1+2' });
+      expect(up.received[0]?.headers.authorization).toBe(`Bearer ${tokens['acme/user-2']?.access_token}`);
+      expect(up.received[0]?.body).toBe('{"x":1}');
+      expect(JSON.stringify(got)).not.toContain(tokens['acme/user-2']?.access_token);
+
+      const outside = await client.callTool({
+        name: 'call_api',
+        arguments: { provider: 'acme', key: 'team-1', method: 'GET', path: '/items' },
+      });
+      expect(outside.isError).toBe(true);
+      expect(JSON.stringify(outside.content)).toContain('403');
+      const badPath = await client.callTool({
+        name: 'call_api',
+        arguments: { provider: 'acme', key: 'user-1', method: 'GET', path: '/items/../admin' },
+      });
+      expect(badPath.isError).toBe(true);
+      expect(up.received).toHaveLength(1);
+
+      // max_calls counts call_api calls too: 1 used above, 2 left.
+      for (let i = 0; i < 2; i++) {
+        const r = await client.callTool({
+          name: 'call_api',
+          arguments: { provider: 'other', key: 'user-1', method: 'GET', path: '/x' },
+        });
+        expect(r.isError).toBeFalsy();
+      }
+      const spent = await client.callTool({
+        name: 'call_api',
+        arguments: { provider: 'other', key: 'user-1', method: 'GET', path: '/x' },
+      });
+      expect(spent.isError).toBe(true);
+      expect(JSON.stringify(spent.content)).toContain('401');
+      expect(up.received).toHaveLength(3);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('takes agent keys only', async () => {
+    const init = {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+    };
+    const headers = { accept: 'application/json, text/event-stream' };
+    expect((await api.call('POST', '/mcp', { body: init, headers })).status).toBe(401);
+    expect((await api.call('POST', '/mcp', { key: tenant.key, body: init, headers })).status).toBe(403);
+    const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 1 });
+    expect((await api.call('POST', '/mcp', { key, body: init, headers })).status).toBe(200);
+    expect((await api.call('GET', '/mcp', { key })).status).toBe(405);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect((await api.call('POST', '/mcp', { key, body: init, headers })).status).toBe(401);
+  });
+});
