@@ -558,9 +558,13 @@ describe('limits', () => {
     const pro = await api.register();
     await subscribe(pro.key, 'pro');
 
+    // Act
+    const freeRate = await planRateLimit(free.tenantId);
+    const proRate = await planRateLimit(pro.tenantId);
+
     // Assess
-    expect(await planRateLimit(free.tenantId)).toBe(1000);
-    expect(await planRateLimit(pro.tenantId)).toBe(50);
+    expect(freeRate).toBe(1000);
+    expect(proRate).toBe(50);
   });
 
   it("rate_limit_per_second sets the tenant's limit over HTTP: throttled (2/s, burst 4) gets 429, pro does not", async () => {
