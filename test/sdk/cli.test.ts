@@ -127,32 +127,32 @@ describe('vault CLI', () => {
 
     // Act
     const ls = await run(['tokens', 'ls']);
+    const lsJson = await run(['tokens', 'ls', '--json', '--provider', 'google']);
 
     // Assess
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^ID\s+PROVIDER\s+KEY/);
     expect(ls.stdout).toContain(id);
-    expect(
-      json(await run(['tokens', 'ls', '--json', '--provider', 'google'])).map((t: { id: string }) => t.id),
-    ).toEqual([id]);
+    expect(json(lsJson).map((t: { id: string }) => t.id)).toEqual([id]);
 
     // Act
     const get = await run(['tokens', 'get', id]);
+    const getJson = await run(['tokens', 'get', id, '--json']);
+    const getSecrets = await run(['tokens', 'get', id, '--json', '--show-secrets']);
 
     // Assess
     expect(get.code).toBe(0);
     expect(get.stdout).toContain('cli-user');
     expect(get.stdout).not.toContain('ya29.cli-secret');
-    expect(json(await run(['tokens', 'get', id, '--json'])).access_token).not.toBe('ya29.cli-secret');
-    expect(json(await run(['tokens', 'get', id, '--json', '--show-secrets'])).access_token).toBe(
-      'ya29.cli-secret',
-    );
+    expect(json(getJson).access_token).not.toBe('ya29.cli-secret');
+    expect(json(getSecrets).access_token).toBe('ya29.cli-secret');
 
     // Act
-    expect((await run(['tokens', 'rm', id])).code).toBe(0);
+    const rm = await run(['tokens', 'rm', id]);
+    const gone = await run(['tokens', 'get', id]);
 
     // Assess
-    const gone = await run(['tokens', 'get', id]);
+    expect(rm.code).toBe(0);
     expect(gone.code).toBe(5);
     expect(gone.stderr).toMatch(/Token not found\. \(request .+\)/);
   });
@@ -217,9 +217,13 @@ describe('vault CLI', () => {
     expect(ls.stdout).not.toContain(adminKey);
 
     // Act: revoke twice, then create with a bad scope.
-    expect((await run(['keys', 'revoke', id])).code).toBe(0);
-    expect((await run(['keys', 'revoke', id])).code).toBe(5);
+    const revoked = await run(['keys', 'revoke', id]);
+    const again = await run(['keys', 'revoke', id]);
     const invalid = await run(['keys', 'create', '--name', 'x', '--scopes', 'nope']);
+
+    // Assess
+    expect(revoked.code).toBe(0);
+    expect(again.code).toBe(5);
     expect(invalid.code).toBe(7);
   });
 
