@@ -119,17 +119,23 @@ async function shoot(name: string, { fullPage = true, axe = true } = {}) {
 
 describe('the dashboard in Chromium', () => {
   it('signs in with an admin key, which stays in no browser storage; the cookie is HttpOnly and SameSite=Strict', async () => {
+    // Act
     await page.goto(`${api.url}/dashboard`);
     await page.getByLabel('API key').waitFor();
     await shoot('sign-in');
-    // By keyboard: the field is the first stop, Enter submits.
+
+    // Assess: by keyboard: the field is the first stop, Enter submits.
     await page.keyboard.press('Tab');
     await expect(
       page.getByLabel('API key').evaluate((el) => el === el.ownerDocument.activeElement),
     ).resolves.toBe(true);
+
+    // Act
     await page.keyboard.type(admin);
     await page.keyboard.press('Enter');
     await nav('Tokens').waitFor();
+
+    // Assess
     // ...and the pages are reachable by keyboard too: Tab from the skip link to the first nav link.
     await page.keyboard.press('Tab');
     await expect(page.getByRole('link', { name: 'Skip to content' }).isVisible()).resolves.toBe(true);
@@ -142,7 +148,7 @@ describe('the dashboard in Chromium', () => {
       await expect(nav(name).isVisible()).resolves.toBe(true);
     }
 
-    // Evaluated in the page (a string: the tests are type-checked without the DOM library).
+    // Act: evaluated in the page (a string: the tests are type-checked without the DOM library).
     const stored = await page.evaluate(`(async () => ({
       local: JSON.stringify({ ...localStorage }),
       session: JSON.stringify({ ...sessionStorage }),
@@ -152,10 +158,15 @@ describe('the dashboard in Chromium', () => {
       field: document.querySelector('input[name=api_key]')?.value ?? '',
       html: document.documentElement.outerHTML,
     }))()`);
+
+    // Assess
     expect(stored).toMatchObject({ local: '{}', session: '{}', cookie: '', idb: [], field: '' });
     expect(JSON.stringify(stored)).not.toContain(admin);
 
+    // Act
     const cookies = await sessionCookies();
+
+    // Assess
     expect(cookies).toHaveLength(1);
     expect(cookies[0]).toMatchObject({
       name: 'vault_session',
@@ -168,29 +179,44 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('lists tokens with badges, filters them, and reveals a secret on an explicit click', async () => {
+    // Assess: the seeded tokens and their badges.
     await row('user-42').waitFor();
     await row('team-7').getByText('needs reauth').waitFor();
     await row('user-42').getByText('expiring soon').waitFor();
+
+    // Act: filter by status, open the one left.
     await page.getByLabel('Status').selectOption('needs_reauth');
     await page.getByRole('button', { name: 'Filter' }).click();
     await row('user-42').waitFor({ state: 'detached' });
     await row('team-7').getByRole('button').click();
+
+    // Assess
     await page.getByText('invalid_grant: The grant was revoked.').waitFor();
     await page.getByRole('button', { name: 'Close' }).click();
 
+    // Act: filter by provider, open the token, reveal its secret.
     await page.getByLabel('Status').selectOption('');
     await page.getByLabel('Provider').fill('google');
     await page.getByRole('button', { name: 'Filter' }).click();
     await row('team-7').waitFor({ state: 'detached' });
     await row('user-42').getByRole('button').click();
+
+    // Assess: hidden until revealed.
     await expect(page.getByText('ya29.browser-test-ACCESS').count()).resolves.toBe(0);
+
+    // Act
     await page.getByRole('button', { name: 'Reveal secret' }).click();
+
+    // Assess
     await page.getByText('ya29.browser-test-ACCESS').waitFor();
     await shoot('tokens');
+
+    // Leave the secret hidden for the next test.
     await page.getByRole('button', { name: 'Hide secret' }).click();
   });
 
   it('connects an account through the OAuth server and shows the new connection', async () => {
+    // Act
     await nav('Connect').click();
     await page.getByRole('heading', { name: 'Connect' }).waitFor();
     await shoot('connect');
@@ -204,35 +230,52 @@ describe('the dashboard in Chromium', () => {
     await page.getByRole('button', { name: 'Sign-in' }).click();
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.waitForURL((u) => u.href.startsWith(`${api.url}/dashboard`));
+
+    // Assess
     await page.getByText('Connected acme / browser-user').waitFor();
     expect(page.url()).not.toContain('status='); // the outcome is read once, then cleared from the URL
 
+    // Act
     await nav('Tokens').click();
+
+    // Assess
     await row('browser-user').waitFor();
     await expect(row('browser-user').getByText('acme').count()).resolves.toBe(1);
   });
 
   it('shows OAuth apps, creates one and deletes it', async () => {
+    // Prepare
     await nav('OAuth apps').click();
     await row('acme').waitFor();
+
+    // Act
     await page.getByLabel('Provider').fill('github');
     await page.getByLabel('Client ID').fill('gh-client');
     await page.getByLabel('Client secret').fill('gh-secret-value');
     await page.getByRole('button', { name: 'Create' }).click();
+
+    // Assess
     await row('gh-client').waitFor();
     await shoot('oauth-apps');
+
+    // Act
     await row('gh-client').getByRole('button', { name: 'Delete' }).click();
+
+    // Assess
     await row('gh-client').waitFor({ state: 'detached' });
     const apps = await api.call('GET', '/v1/oauth-apps', { key: admin });
     expect(apps.body.data.map((a: { provider: string }) => a.provider)).toEqual(['acme']);
   });
 
   it('creates an API key with scopes (shown once) and revokes it', async () => {
+    // Act
     await nav('API keys').click();
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
     await page.getByLabel('Name').fill('ci-reader');
     await page.getByRole('checkbox', { name: 'tokens:read' }).check();
     await page.getByRole('button', { name: 'Create' }).click();
+
+    // Assess
     const shown = page.getByRole('region', { name: 'New API key' }).locator('code');
     const newKey = (await shown.textContent()) ?? '';
     expect(newKey).toMatch(/^vk_live_/);
@@ -241,10 +284,17 @@ describe('the dashboard in Chromium', () => {
     expect(rowText).toContain('tokens:read');
     expect(rowText).not.toContain(newKey);
     await shoot('api-keys');
+
+    // Act
     await page.getByRole('button', { name: 'Done' }).click();
+
+    // Assess
     await expect(page.getByText(newKey).count()).resolves.toBe(0);
 
+    // Act
     await row('ci-reader').getByRole('button', { name: 'Revoke' }).click();
+
+    // Assess
     await row('ci-reader').waitFor({ state: 'detached' });
     expect((await api.call('GET', '/v1/tokens', { key: newKey })).status).toBe(401);
     const storage = await page.evaluate(
@@ -254,6 +304,7 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('shows the delivery log, retries a failed delivery, rotates the secret and sends a test', async () => {
+    // Prepare
     await waitFor(
       async () => {
         const res = await api.call('GET', `/v1/webhooks/${hookId}/deliveries?status=failed`, { key: admin });
@@ -262,15 +313,22 @@ describe('the dashboard in Chromium', () => {
       20_000,
       'a failed delivery',
     );
+
+    // Act
     await nav('Webhooks').click();
     await row(receiver.url).getByRole('button', { name: 'Deliveries' }).click();
+
+    // Assess
     const failed = row('token.created').filter({ hasText: 'failed' }).first();
     await failed.waitFor();
     await expect(failed.getByText('503').count()).resolves.toBe(1);
     await shoot('webhooks');
 
+    // Act
     receiverUp = true;
     await failed.getByRole('button', { name: 'Retry' }).click();
+
+    // Assess
     await waitFor(
       async () => {
         await page.getByRole('button', { name: 'Refresh log' }).click();
@@ -280,13 +338,25 @@ describe('the dashboard in Chromium', () => {
       'the retried delivery to succeed',
     );
     // Rotate the secret (shown once) and send a test event.
+
+    // Act
     await row(receiver.url).getByRole('button', { name: 'Rotate secret' }).click();
+
+    // Assess
     const secret =
       (await page.getByRole('region', { name: 'Signing secret' }).locator('code').textContent()) ?? '';
     expect(secret).toMatch(/^whsec_/);
+
+    // Act
     await page.getByRole('button', { name: 'Done' }).click();
+
+    // Assess
     await expect(page.getByText(secret).count()).resolves.toBe(0);
+
+    // Act
     await row(receiver.url).getByRole('button', { name: 'Send test' }).click();
+
+    // Assess
     await waitFor(
       async () => {
         await page.getByRole('button', { name: 'Refresh log' }).click();
@@ -304,16 +374,21 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('refuses the session cookie on a request from another origin', async () => {
+    // Prepare
     const other = await context.newPage();
     // Another origin on the same host (another port): the browser sends the SameSite=Strict cookie
     // (same site), so only the vault's origin check stands in the way.
     await other.goto(idp.issuer);
+
+    // Act
     const responded = other.waitForResponse((r) => r.url() === `${api.url}/v1/tokens`);
     // no-cors: the page could not read the answer anyway; the test reads its status off the network.
     await other.evaluate(
       (url) => fetch(url, { credentials: 'include', mode: 'no-cors' }).catch(() => null),
       `${api.url}/v1/tokens`,
     );
+
+    // Assess
     const res = await responded;
     expect((await res.request().allHeaders()).cookie).toMatch(/^vault_session=/);
     expect(res.status()).toBe(401);
@@ -321,20 +396,32 @@ describe('the dashboard in Chromium', () => {
   });
 
   it('signs out; the old cookie no longer works', async () => {
+    // Prepare
     const [cookie] = await sessionCookies();
+
+    // Act
     await page.getByRole('button', { name: 'Sign out' }).click();
+
+    // Assess
     await page.getByLabel('API key').waitFor();
     const replay = await api.call('GET', '/v1/tokens', {
       headers: { cookie: `vault_session=${cookie?.value}`, 'sec-fetch-site': 'same-origin' },
     });
     expect(replay.status).toBe(401);
     expect(await sessionCookies()).toEqual([]);
+
+    // Act
     await page.reload();
+
+    // Assess
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
   });
 
   it('renders the API docs (/docs) from the vault alone', async () => {
+    // Act
     await page.goto(`${api.url}/docs`);
+
+    // Assess
     await page
       .getByRole('heading', { name: /Token Vault API/ })
       .first()
@@ -351,7 +438,11 @@ describe('the dashboard in Chromium', () => {
   it('raised no Content-Security-Policy violation on any page but the one that shows it holds', () => {
     // Redoc's sidebar credit links a logo on cdn.redoc.ly: the CSP refuses it (nothing loads from
     // outside the vault). Anything else refused would be a page of ours broken by its own CSP.
+
+    // Act
     const others = cspErrors.filter((e) => !e.includes("'https://cdn.redoc.ly/redoc/logo-mini.svg'"));
+
+    // Assess
     expect(others).toEqual([]);
   });
 }, 180_000);

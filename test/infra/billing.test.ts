@@ -54,6 +54,7 @@ const off = synth();
 
 describe('billing on', () => {
   it('configures every function for billing, with no secret value anywhere in the template', () => {
+    // Assess: on the template synthesized above (the Act, shared by these tests).
     for (const id of ['GetToken', 'CreateToken', 'BillingCheckout', 'StripeEvents', 'BillingReportUsage']) {
       expect(on.env(id)).toMatchObject({ BILLING: 'stripe', BILLING_GRACE_DAYS: '3' });
       expect(JSON.parse(on.env(id).BILLING_PLANS as string)[0].id).toBe('free');
@@ -65,6 +66,7 @@ describe('billing on', () => {
   });
 
   it('lets only the functions that call Stripe read its key, and only the events route the signing secret', () => {
+    // Assess
     for (const id of ['BillingCheckout', 'BillingPortal', 'StripeEvents', 'BillingReportUsage']) {
       expect(on.env(id).STRIPE_SECRET_KEY_ARN, id).toBeDefined();
       expect(on.readsSecret(id, 'vault/stripe-secret-key'), id).toBe(true);
@@ -79,7 +81,10 @@ describe('billing on', () => {
   });
 
   it('lets read-only authenticated functions count calls: UpdateItem on tenant items, usage attributes only', () => {
+    // Act
     const count = on.statements('ListTokens').find((s) => s.Sid === 'BillingUsageCount');
+
+    // Assess
     expect(count).toMatchObject({
       Action: 'dynamodb:UpdateItem',
       Condition: {
@@ -93,18 +98,26 @@ describe('billing on', () => {
   });
 
   it('schedules the usage reporter every 5 minutes', () => {
+    // Act
     const rules = on.ofType('AWS::Events::Rule').filter(([id]) => id.includes('BillingReportUsage'));
+
+    // Assess
     expect(rules).toHaveLength(1);
     expect(rules[0]?.[1].Properties.ScheduleExpression).toBe('rate(5 minutes)');
   });
 
   it('refuses one Stripe secret without the other', () => {
-    expect(() => synth({ stripeSecretKeySecret: 'x' })).toThrow(/give both/);
+    // Act
+    const synthesizing = () => synth({ stripeSecretKeySecret: 'x' });
+
+    // Assess
+    expect(synthesizing).toThrow(/give both/);
   });
 });
 
 describe('billing off', () => {
   it('deploys no billing configuration and no access to Stripe secrets', () => {
+    // Assess
     for (const [, f] of off.ofType('AWS::Lambda::Function')) {
       const vars = f.Properties.Environment.Variables;
       expect(vars.BILLING).toBeUndefined();

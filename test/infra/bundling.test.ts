@@ -52,15 +52,18 @@ describe('bundling', () => {
   it('bundles a route handler into a minified ESM file with a source map, which runs', {
     timeout: 30_000,
   }, () => {
+    // Act
     const assetDir = bundleRoute(routes.health, 'Bundle');
     const bundle = join(assetDir, 'index.mjs');
+
+    // Assess
     expect(existsSync(bundle)).toBe(true);
     expect(existsSync(`${bundle}.map`)).toBe(true);
     const code = readFileSync(bundle, 'utf8');
     expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
     expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines
 
-    // Run it as Lambda would: import the ESM bundle, call `handler` with an HTTP API (v2) event.
+    // Act: run it as Lambda would: import the ESM bundle, call `handler` with an HTTP API (v2) event.
     const script = `
       const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
       const event = {
@@ -85,6 +88,8 @@ describe('bundling', () => {
     });
     const line = out.split('\n').find((l) => l.startsWith('RESULT ')) as string;
     const res = JSON.parse(line.slice('RESULT '.length));
+
+    // Assess
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body)).toEqual({ status: 'ok' });
   });
@@ -92,12 +97,15 @@ describe('bundling', () => {
   it('builds the dashboard before bundling the function that serves it, and ships its files beside the bundle', {
     timeout: 60_000,
   }, () => {
+    // Act
     const assetDir = bundleRoute(routes.dashboardAsset, 'BundleDashboard');
     const built = readFileSync(join(assetDir, 'app.js'), 'utf8');
+
+    // Assess
     expect(built.length).toBeGreaterThan(10_000);
     expect(existsSync(join(assetDir, 'app.css'))).toBe(true);
 
-    // The bundled handler serves the file beside it.
+    // Act: the bundled handler serves the file beside it.
     const bundle = join(assetDir, 'index.mjs');
     const script = `
       const { handler } = await import(${JSON.stringify(pathToFileURL(bundle).href)});
@@ -125,6 +133,8 @@ describe('bundling', () => {
     });
     const line = out.split('\n').find((l) => l.startsWith('RESULT ')) as string;
     const res = JSON.parse(line.slice('RESULT '.length));
+
+    // Assess
     expect(res.statusCode).toBe(200);
     expect(res.headers['Content-Type']).toMatch(/^text\/javascript/);
     expect(res.body).toBe(built);

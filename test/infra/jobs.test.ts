@@ -64,11 +64,13 @@ describe('jobs', () => {
   const [queueId] = s.ofType('AWS::SQS::Queue').find(([, q]) => q.Properties.RedrivePolicy) as [string, Json];
 
   it('makes a function per job with the job’s timeout', () => {
+    // Assess: on the template synthesized above (the Act, shared by these tests).
     expect(s.resources[refreshId]?.Properties.Timeout).toBe(120);
     expect(s.resources[deliverId]?.Properties.Timeout).toBe(30);
   });
 
   it('runs each schedule job on its own rule and period, without retries that would pile up', () => {
+    // Assess
     const sweepId = s.fnId(sweep.id) as string;
     expect(s.ofType('AWS::Events::Rule')).toHaveLength(2);
     s.template.hasResourceProperties('AWS::Events::Rule', {
@@ -85,12 +87,17 @@ describe('jobs', () => {
         MaximumRetryAttempts: 0,
       });
     }
+
+    // Act: another refresh interval.
     const interval = synth({ refreshIntervalSeconds: '600' });
+
+    // Assess
     interval.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(10 minutes)' });
     interval.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)' });
   });
 
   it('feeds the webhook queue to the queue job in batches of 10 with partial failures', () => {
+    // Assess
     const mappings = s.ofType('AWS::Lambda::EventSourceMapping');
     expect(mappings).toHaveLength(1);
     expect(mappings[0]?.[1].Properties).toMatchObject({
@@ -104,6 +111,7 @@ describe('jobs', () => {
   });
 
   it('gives the queue URL to the functions that send to or consume the queue, SendMessage only to senders', () => {
+    // Assess
     const env = (id: string) => s.resources[id]?.Properties.Environment.Variables;
     expect(env(refreshId).WEBHOOK_QUEUE_URL).toEqual({ Ref: queueId });
     expect(env(deliverId).WEBHOOK_QUEUE_URL).toEqual({ Ref: queueId });
@@ -122,8 +130,14 @@ describe('jobs', () => {
   });
 
   it('passes cdk-nag with the jobs', () => {
+    // Prepare
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     addVaultStack(app);
-    expect(() => app.synth()).not.toThrow();
+
+    // Act
+    const synthesizing = () => app.synth();
+
+    // Assess
+    expect(synthesizing).not.toThrow();
   });
 });

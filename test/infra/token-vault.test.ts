@@ -74,6 +74,7 @@ const refersTo = (value: unknown, logicalId: string) => JSON.stringify(value).in
 
 describe('functions', () => {
   it('makes one Lambda function per route and job: Node.js 24 on arm64, traced, JSON logs to its own group', () => {
+    // Assess: on the templates synthesized above (the Act, shared by these tests).
     const fns = dev.ofType('AWS::Lambda::Function');
     expect(fns).toHaveLength(routeList.length + jobs.length);
     for (const [, fn] of fns) {
@@ -91,6 +92,7 @@ describe('functions', () => {
   });
 
   it('gives routes 512 MB and 10 s (29 s if they call providers, or invoke a function that does), and jobs their own timeout', () => {
+    // Assess
     for (const d of functionDefs) {
       const fn = dev.resources[fnLogicalId(dev, d.id)]?.Properties;
       expect(fn.MemorySize).toBe(512);
@@ -100,6 +102,7 @@ describe('functions', () => {
   });
 
   it('configures every function from the environment variables lib/config.ts reads', () => {
+    // Assess
     for (const d of functionDefs) {
       const env = dev.resources[fnLogicalId(dev, d.id)]?.Properties.Environment.Variables;
       expect(env).toMatchObject({
@@ -120,11 +123,14 @@ describe('functions', () => {
   });
 
   it('takes settings from context', () => {
+    // Act
     const s = synth({
       registration: 'open',
       corsOrigins: 'https://a.example, https://b.example',
       authCacheTtlSeconds: '0',
     });
+
+    // Assess
     const env = s.resources[fnLogicalId(s, 'Health')]?.Properties.Environment.Variables;
     expect(env).toMatchObject({
       REGISTRATION: 'open',
@@ -134,10 +140,17 @@ describe('functions', () => {
   });
 
   it('rejects bad settings with the name of the setting', () => {
-    expect(() => synth({ stage: 'Prod!' })).toThrow(/stage/);
-    expect(() => synth({ registration: 'maybe' })).toThrow(/registration/);
-    expect(() => synth({ refreshIntervalSeconds: '90' })).toThrow(/refreshInterval/);
-    expect(() => synth({ corsOrigins: 'https://a.example/path' })).toThrow(/corsOrigins/);
+    // Act
+    const badStage = () => synth({ stage: 'Prod!' });
+    const badRegistration = () => synth({ registration: 'maybe' });
+    const badInterval = () => synth({ refreshIntervalSeconds: '90' });
+    const badOrigins = () => synth({ corsOrigins: 'https://a.example/path' });
+
+    // Assess
+    expect(badStage).toThrow(/stage/);
+    expect(badRegistration).toThrow(/registration/);
+    expect(badInterval).toThrow(/refreshInterval/);
+    expect(badOrigins).toThrow(/corsOrigins/);
   });
 });
 
@@ -150,6 +163,7 @@ describe('least privilege, derived from the route table', () => {
   const isSse = (s: Statement) => s.Condition?.StringEquals?.['kms:ViaService'] !== undefined;
 
   it.each(functionDefs.map((d) => [d.id, d] as const))('%s gets what its access declares', (id, d) => {
+    // Assess
     const statements = roleStatements(dev, id);
     const access: Access = d.access;
     const usesTable = access.table !== 'none' || d.authenticated;
@@ -245,6 +259,7 @@ describe('least privilege, derived from the route table', () => {
   });
 
   it('spot checks: GetToken reads, decrypts and invokes RefreshOnDemand; ListProviders reads keys only; only Register and RotateDataKey generate; Health touches nothing', () => {
+    // Assess
     const actions = (id: string) => new Set(roleStatements(dev, id).flatMap((s) => s.Action));
     const getToken = actions('GetToken');
     expect([...getToken]).toEqual(
@@ -297,6 +312,7 @@ describe('least privilege, derived from the route table', () => {
   });
 
   it('lets functions write only to their own log group, with no managed policies', () => {
+    // Assess
     for (const [, role] of dev.ofType('AWS::IAM::Role'))
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     for (const d of functionDefs) {
@@ -318,6 +334,7 @@ describe('KMS key', () => {
       .sort();
 
   it('is rotated and aliased alias/token-vault-<stage>', () => {
+    // Assess
     dev.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     dev.template.hasResourceProperties('AWS::KMS::Alias', {
       AliasName: 'alias/token-vault-dev',
@@ -327,6 +344,7 @@ describe('KMS key', () => {
   });
 
   it('lets the account administer but not use it, except through DynamoDB', () => {
+    // Assess
     for (const st of policy(dev).filter((s) => JSON.stringify(s.Principal).includes(':root'))) {
       const crypto = st.Action.filter((a) =>
         /^kms:(Decrypt|Encrypt|GenerateDataKey|ReEncrypt|CreateGrant|\*)/.test(a),
@@ -340,6 +358,7 @@ describe('KMS key', () => {
   });
 
   it('names exactly the functions that declare each data-key operation, for data keys only', () => {
+    // Assess
     const st = policy(dev);
     for (const [op, action] of [
       ['decrypt', 'kms:Decrypt'],
@@ -361,8 +380,13 @@ describe('KMS key', () => {
   });
 
   it('with an existing key: no new key or alias; grants through IAM on that key', () => {
+    // Prepare
     const arn = 'arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555';
+
+    // Act
     const s = synth({ kmsKeyArn: arn });
+
+    // Assess
     expect(s.ofType('AWS::KMS::Key')).toEqual([]);
     expect(s.ofType('AWS::KMS::Alias')).toEqual([]);
     s.template.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { KMSMasterKeyId: arn } });
@@ -374,6 +398,7 @@ describe('KMS key', () => {
 
 describe('DynamoDB table', () => {
   it('has the keys, indexes and TTL of lib/store/keys.ts, on demand, PITR, encrypted with the vault key', () => {
+    // Assess
     const keyNames = [
       tableDefinition.partitionKey,
       tableDefinition.sortKey,
@@ -409,6 +434,7 @@ describe('DynamoDB table', () => {
   });
 
   it('is retained and deletion-protected outside dev, and so are the key and the secret', () => {
+    // Assess
     prod.template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
@@ -419,6 +445,7 @@ describe('DynamoDB table', () => {
   });
 
   it('is neither in dev', () => {
+    // Assess
     dev.template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
       Properties: Match.objectLike({ DeletionProtectionEnabled: false }),
@@ -427,7 +454,11 @@ describe('DynamoDB table', () => {
   });
 
   it('follows an explicit removal policy', () => {
-    synth({ stage: 'staging', removalPolicy: 'destroy' }).template.hasResource('AWS::DynamoDB::Table', {
+    // Act
+    const s = synth({ stage: 'staging', removalPolicy: 'destroy' });
+
+    // Assess
+    s.template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Delete',
     });
   });
@@ -435,6 +466,7 @@ describe('DynamoDB table', () => {
 
 describe('HTTP API', () => {
   it('has exactly the route table: one route per entry, no $default or catch-all', () => {
+    // Assess
     const keys = dev.ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey);
     expect(keys.sort()).toEqual(routeList.map((r) => `${r.method} ${r.path}`).sort());
     for (const route of routeList) {
@@ -449,6 +481,7 @@ describe('HTTP API', () => {
   });
 
   it('throttles the stage and writes JSON access logs', () => {
+    // Assess
     const [, stage] = dev.ofType('AWS::ApiGatewayV2::Stage')[0] as [string, Json];
     expect(stage.Properties).toMatchObject({
       StageName: '$default',
@@ -464,15 +497,24 @@ describe('HTTP API', () => {
       status: '$context.status',
       latency: '$context.responseLatency',
     });
+
+    // Act
     const s = synth({ rateLimit: '5', burstLimit: '10' });
+
+    // Assess
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
     });
   });
 
   it('answers CORS preflight only for configured origins', () => {
+    // Assess
     expect(dev.ofType('AWS::ApiGatewayV2::Api')[0]?.[1].Properties.CorsConfiguration).toBeUndefined();
+
+    // Act
     const s = synth({ corsOrigins: 'https://app.example' });
+
+    // Assess
     s.template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ['https://app.example'],
@@ -484,6 +526,7 @@ describe('HTTP API', () => {
 
 describe('webhook queue, jobs, alarms', () => {
   it('has an encrypted, TLS-only webhook queue with a dead-letter queue', () => {
+    // Assess
     const queues = dev.ofType('AWS::SQS::Queue');
     expect(queues).toHaveLength(2);
     const [dlqId] = queues.find(([, q]) => !q.Properties.RedrivePolicy) as [string, Json];
@@ -504,6 +547,7 @@ describe('webhook queue, jobs, alarms', () => {
   it.skipIf(scheduleJobs.length === 0)(
     'runs each schedule job on its period (default: the refresh interval)',
     () => {
+      // Assess
       const rules = dev.ofType('AWS::Events::Rule').map(([, r]) => r.Properties);
       expect(rules).toHaveLength(scheduleJobs.length);
       for (const job of scheduleJobs) {
@@ -518,6 +562,7 @@ describe('webhook queue, jobs, alarms', () => {
 
   const queueJobs = jobs.filter((j) => j.trigger === 'queue');
   it.skipIf(queueJobs.length === 0)('feeds the webhook queue to the queue job', () => {
+    // Assess
     dev.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: fnLogicalId(dev, queueJobs[0]?.id as string) },
       BatchSize: 10,
@@ -526,11 +571,13 @@ describe('webhook queue, jobs, alarms', () => {
   });
 
   it('has a schedule per schedule job and a queue consumer per queue job, nothing else', () => {
+    // Assess
     expect(dev.ofType('AWS::Events::Rule')).toHaveLength(scheduleJobs.length);
     expect(dev.ofType('AWS::Lambda::EventSourceMapping')).toHaveLength(queueJobs.length);
   });
 
   it('alarms to a TLS-only topic on function errors and throttles, API 5xx rate and p99 latency, dead letters, parked events', () => {
+    // Assess
     const [topicId, topic] = dev.ofType('AWS::SNS::Topic')[0] as [string, Json];
     expect(topic).toBeDefined();
     expect(JSON.stringify(dev.ofType('AWS::SNS::TopicPolicy'))).toContain('"aws:SecureTransport":"false"');
@@ -589,8 +636,13 @@ describe('webhook queue, jobs, alarms', () => {
   });
 
   it('sends alarms to an existing topic when given one', () => {
+    // Prepare
     const arn = 'arn:aws:sns:eu-west-1:111122223333:ops';
+
+    // Act
     const s = synth({ alarmTopicArn: arn });
+
+    // Assess
     expect(s.ofType('AWS::SNS::Topic')).toEqual([]);
     for (const [, a] of s.ofType('AWS::CloudWatch::Alarm')) expect(a.Properties.AlarmActions).toEqual([arn]);
   });
@@ -598,6 +650,7 @@ describe('webhook queue, jobs, alarms', () => {
 
 describe('stack', () => {
   it('is named TokenVault-<stage> and outputs what an operator needs', () => {
+    // Assess
     expect(dev.stack.stackName).toBe('TokenVault-dev');
     expect(prod.stack.stackName).toBe('TokenVault-prod');
     expect(Object.keys(dev.template.toJSON().Outputs).sort()).toEqual([
@@ -610,18 +663,29 @@ describe('stack', () => {
   });
 
   it('passes cdk-nag AwsSolutions with every finding acknowledged (dev and prod)', () => {
-    expect(() => build().app.synth()).not.toThrow();
-    expect(() => build({ stage: 'prod' }).app.synth()).not.toThrow();
+    // Act
+    const synthDev = () => build().app.synth();
+    const synthProd = () => build({ stage: 'prod' }).app.synth();
+
+    // Assess
+    expect(synthDev).not.toThrow();
+    expect(synthProd).not.toThrow();
   });
 
   it('fails the synth on an unacknowledged cdk-nag finding (the check is live)', () => {
+    // Prepare
     const { app, stack } = build();
     new sns.Topic(stack, 'PlainTopic');
-    expect(() => app.synth()).toThrow(/AwsSolutions-SNS3/);
+
+    // Act
+    const synthesizing = () => app.synth();
+
+    // Assess
+    expect(synthesizing).toThrow(/AwsSolutions-SNS3/);
   });
 
   it('stays under CloudFormation’s 500 resources, with headroom', () => {
-    // About 7 resources per route (function, role, policy, log group, route, integration, permission).
+    // Assess: about 7 resources per route (function, role, policy, log group, route, integration, permission).
     expect(Object.keys(dev.resources).length).toBeLessThan(450);
   });
 });

@@ -76,15 +76,20 @@ const call = (key: string, method: string, provider: string, path: string, conn:
 
 describe('agent keys', () => {
   it('are shown once, recognisably, and listed with their use but never the key', async () => {
+    // Act
     const made = await agentKey({ allow: [{ provider: 'acme', key: 'user-1' }], max_calls: 5 });
+
+    // Assess
     expect(made.key).toMatch(/^vk_agent_[0-9a-z]{16}_[A-Za-z0-9_-]{43}$/);
     expect(made).toMatchObject({ name: 'agent', allow: [{ provider: 'acme', key: 'user-1' }], max_calls: 5 });
     expect(Date.parse(made.expires_at) - Date.now()).toBeGreaterThan(3500_000);
 
-    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
-      200,
-    );
+    // Act: one use, then the list.
+    const used = await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
     const list = await api.call('GET', '/v1/agent-keys', { key: tenant.key });
+
+    // Assess
+    expect(used.status).toBe(200);
     expect(list.status).toBe(200);
     const mine = list.body.data.find((k: { id: string }) => k.id === made.id);
     expect(mine).toMatchObject({ calls: 1, max_calls: 5, prefix: `vk_agent_${made.id}` });
@@ -101,14 +106,18 @@ describe('agent keys', () => {
     ['a path with dot segments', { allow: [{ provider: 'acme', key: 'x', paths: ['/a/../b'] }] }],
     ['an unknown method', { allow: [{ provider: 'acme', key: 'x', methods: ['BREW'] }] }],
   ])('refuses %s (422)', async (_name, body) => {
+    // Act
     const res = await api.call('POST', '/v1/agent-keys', {
       key: tenant.key,
       body: { name: 'a', expires_in: 60, allow: [{ provider: 'acme', key: 'x' }], ...body },
     });
+
+    // Assess
     expect(res.status).toBe(422);
   });
 
   it('work within the allow-list only: another provider, key, token id, method or path gets 403 and nothing upstream', async () => {
+    // Prepare
     const { key } = await agentKey({
       allow: [
         { provider: 'acme', key: 'user-*', methods: ['GET', 'POST'], paths: ['/files', '/me'] },
@@ -121,13 +130,22 @@ describe('agent keys', () => {
       ['GET', 'acme', '/me', { 'vault-token-id': tokens['acme/user-2']?.id as string }],
       ['GET', 'other', '/anything', { 'vault-connection-key': 'user-1' }],
     ] as const;
+
+    // Act
+    const allowedStatuses = [];
     for (const [method, provider, path, conn] of allowed) {
-      const res = await call(key, method, provider, path, conn);
-      expect(res.status, `${method} ${provider}${path}`).toBe(200);
+      allowedStatuses.push({
+        call: `${method} ${provider}${path}`,
+        res: await call(key, method, provider, path, conn),
+      });
     }
+
+    // Assess
+    for (const { call, res } of allowedStatuses) expect(res.status, call).toBe(200);
     expect(up.received).toHaveLength(allowed.length);
     expect(up.received[0]?.headers.authorization).toBe(`Bearer ${tokens['acme/user-1']?.access_token}`);
 
+    // Prepare
     up.received.length = 0;
     const refused = [
       ['GET', 'acme', '/files', { 'vault-connection-key': 'team-1' }], // key outside the prefix
@@ -139,56 +157,83 @@ describe('agent keys', () => {
       ['GET', 'other', '/anything', { 'vault-connection-key': 'user-2' }], // key on the other provider
       ['GET', 'github', '/user', { 'vault-connection-key': 'user-1' }], // provider
     ] as const;
+
+    // Act: paths match after dot segments are resolved (here by the URL parser: /files/../admin is
+    // /admin); the proxy refuses any left in the path as received (test/integration/proxy.test.ts).
+    const refusedStatuses = [];
     for (const [method, provider, path, conn] of refused) {
-      const res = await call(key, method, provider, path, conn);
-      expect(res.status, `${method} ${provider}${path} ${JSON.stringify(conn)}`).toBe(403);
+      const label = `${method} ${provider}${path} ${JSON.stringify(conn)}`;
+      refusedStatuses.push({ label, res: await call(key, method, provider, path, conn) });
     }
-    // Paths match after dot segments are resolved (here by the URL parser: /files/../admin is /admin);
-    // the proxy refuses any left in the path as received (test/integration/proxy.test.ts).
     const dots = await call(key, 'GET', 'acme', '/files/%2e%2e/admin', { 'vault-connection-key': 'user-1' });
+
+    // Assess
+    for (const { label, res } of refusedStatuses) expect(res.status, label).toBe(403);
     expect(dots.status).toBe(403);
     expect(up.received).toHaveLength(0);
   });
 
   it('stop at expiry (401)', async () => {
+    // Prepare
     const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 1 });
-    expect((await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(200);
+
+    // Act: one call in time, one after expiry.
+    const before = await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
     await new Promise((r) => setTimeout(r, 1100));
     const res = await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
+
+    // Assess
+    expect(before.status).toBe(200);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
     expect(up.received).toHaveLength(1);
   });
 
   it('stop when revoked (401), at once', async () => {
+    // Prepare
     const made = await agentKey({ allow: [{ provider: 'acme', key: '*' }] });
-    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
-      200,
-    );
-    expect((await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: tenant.key })).status).toBe(204);
-    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
-      401,
-    );
-    expect((await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: tenant.key })).status).toBe(404);
+    const conn = { 'vault-connection-key': 'user-1' };
+
+    // Act: use, revoke, use again, revoke again.
+    const before = await call(made.key, 'GET', 'acme', '/me', conn);
+    const revoked = await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: tenant.key });
+    const after = await call(made.key, 'GET', 'acme', '/me', conn);
+    const again = await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: tenant.key });
     const list = await api.call('GET', '/v1/agent-keys', { key: tenant.key });
+
+    // Assess
+    expect(before.status).toBe(200);
+    expect(revoked.status).toBe(204);
+    expect(after.status).toBe(401);
+    expect(again.status).toBe(404);
     expect(list.body.data.map((k: { id: string }) => k.id)).not.toContain(made.id);
     expect(up.received).toHaveLength(1);
   });
 
   it('cannot be revoked by another tenant (404)', async () => {
+    // Prepare
     const made = await agentKey({ allow: [{ provider: 'acme', key: '*' }] });
     const other = await api.register('Other');
-    expect((await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: other.key })).status).toBe(404);
-    expect((await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })).status).toBe(
-      200,
-    );
+
+    // Act
+    const revoke = await api.call('DELETE', `/v1/agent-keys/${made.id}`, { key: other.key });
+    const still = await call(made.key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
+
+    // Assess
+    expect(revoke.status).toBe(404);
+    expect(still.status).toBe(200);
   });
 
   it('stop after max_calls (401), counted atomically under concurrency', async () => {
+    // Prepare
     const { id, key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], max_calls: 3 });
+
+    // Act
     const results = await Promise.all(
       Array.from({ length: 10 }, () => call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' })),
     );
+
+    // Assess
     const statuses = results.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 200, 200, 401, 401, 401, 401, 401, 401, 401]);
     expect(up.received).toHaveLength(3);
@@ -197,9 +242,12 @@ describe('agent keys', () => {
   });
 
   it('get 403 on every route but the proxy and MCP, and never a token', async () => {
+    // Prepare
     const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }] });
     const others = routeList.filter((r) => r.id !== 'Proxy' && r.id !== 'Mcp');
-    expect(others.length).toBeGreaterThan(20);
+
+    // Act
+    const answers = [];
     for (const r of others) {
       const path = r.path.replace('{id}', tokens['acme/user-1']?.id as string).replace(/\{\w+\}/g, 'x');
       const method = r.method === 'ANY' ? 'GET' : r.method;
@@ -207,7 +255,13 @@ describe('agent keys', () => {
         key,
         ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }),
       });
-      expect(res.status, `${r.method} ${r.path}`).toBe(403);
+      answers.push({ route: `${r.method} ${r.path}`, res });
+    }
+
+    // Assess
+    expect(others.length).toBeGreaterThan(20);
+    for (const { route, res } of answers) {
+      expect(res.status, route).toBe(403);
       expect(res.text).not.toContain(tokens['acme/user-1']?.access_token);
     }
   });
@@ -224,6 +278,7 @@ describe('MCP', () => {
   }
 
   it('offers list_connections and call_api, within the allow-list, through the SDK client', async () => {
+    // Prepare
     const { key } = await agentKey({
       allow: [
         { provider: 'acme', key: 'user-*', methods: ['GET', 'POST'], paths: ['/items'] },
@@ -237,10 +292,16 @@ describe('MCP', () => {
     };
     const client = await connect(key);
     try {
+      // Act
       const tools = await client.listTools();
+
+      // Assess
       expect(tools.tools.map((t) => t.name).sort()).toEqual(['call_api', 'list_connections']);
 
+      // Act
       const listed = await client.callTool({ name: 'list_connections', arguments: {} });
+
+      // Assess
       const connections = (listed.structuredContent as { connections: { provider: string; key: string }[] })
         .connections;
       expect(connections.map((c) => `${c.provider}/${c.key}`).sort()).toEqual([
@@ -250,6 +311,7 @@ describe('MCP', () => {
       ]);
       expect(JSON.stringify(listed)).not.toMatch(/at-(acme|other)-/); // no token
 
+      // Act
       const got = await client.callTool({
         name: 'call_api',
         arguments: {
@@ -261,6 +323,8 @@ describe('MCP', () => {
           body: { x: 1 },
         },
       });
+
+      // Assess
       expect(got.isError).toBeFalsy();
       const result = got.structuredContent as { status: number; body: string };
       expect(result.status).toBe(200);
@@ -269,31 +333,43 @@ describe('MCP', () => {
       expect(up.received[0]?.body).toBe('{"x":1}');
       expect(JSON.stringify(got)).not.toContain(tokens['acme/user-2']?.access_token);
 
+      // Act
       const outside = await client.callTool({
         name: 'call_api',
         arguments: { provider: 'acme', key: 'team-1', method: 'GET', path: '/items' },
       });
+
+      // Assess
       expect(outside.isError).toBe(true);
       expect(JSON.stringify(outside.content)).toContain('403');
+
+      // Act
       const badPath = await client.callTool({
         name: 'call_api',
         arguments: { provider: 'acme', key: 'user-1', method: 'GET', path: '/items/../admin' },
       });
+
+      // Assess
       expect(badPath.isError).toBe(true);
       expect(up.received).toHaveLength(1);
 
-      // max_calls counts call_api calls too: 1 used above, 2 left.
+      // Act: max_calls counts call_api calls too: 1 used above, 2 left.
+      const withinLimit = [];
       for (let i = 0; i < 2; i++) {
-        const r = await client.callTool({
-          name: 'call_api',
-          arguments: { provider: 'other', key: 'user-1', method: 'GET', path: '/x' },
-        });
-        expect(r.isError).toBeFalsy();
+        withinLimit.push(
+          await client.callTool({
+            name: 'call_api',
+            arguments: { provider: 'other', key: 'user-1', method: 'GET', path: '/x' },
+          }),
+        );
       }
       const spent = await client.callTool({
         name: 'call_api',
         arguments: { provider: 'other', key: 'user-1', method: 'GET', path: '/x' },
       });
+
+      // Assess
+      for (const r of withinLimit) expect(r.isError).toBeFalsy();
       expect(spent.isError).toBe(true);
       expect(JSON.stringify(spent.content)).toContain('401');
       expect(up.received).toHaveLength(3);
@@ -303,6 +379,7 @@ describe('MCP', () => {
   });
 
   it('takes agent keys only', async () => {
+    // Prepare
     const init = {
       jsonrpc: '2.0',
       id: 1,
@@ -310,12 +387,22 @@ describe('MCP', () => {
       params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
     };
     const headers = { accept: 'application/json, text/event-stream' };
-    expect((await api.call('POST', '/mcp', { body: init, headers })).status).toBe(401);
-    expect((await api.call('POST', '/mcp', { key: tenant.key, body: init, headers })).status).toBe(403);
+
+    // Act: no key, a tenant key, a new agent key (POST and GET; it lives 1 s, so it is made just
+    // before use), the agent key once expired.
+    const anonymous = await api.call('POST', '/mcp', { body: init, headers });
+    const tenantKey = await api.call('POST', '/mcp', { key: tenant.key, body: init, headers });
     const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 1 });
-    expect((await api.call('POST', '/mcp', { key, body: init, headers })).status).toBe(200);
-    expect((await api.call('GET', '/mcp', { key })).status).toBe(405);
+    const agent = await api.call('POST', '/mcp', { key, body: init, headers });
+    const get = await api.call('GET', '/mcp', { key });
     await new Promise((r) => setTimeout(r, 1100));
-    expect((await api.call('POST', '/mcp', { key, body: init, headers })).status).toBe(401);
+    const expired = await api.call('POST', '/mcp', { key, body: init, headers });
+
+    // Assess
+    expect(anonymous.status).toBe(401);
+    expect(tenantKey.status).toBe(403);
+    expect(agent.status).toBe(200);
+    expect(get.status).toBe(405);
+    expect(expired.status).toBe(401);
   });
 });

@@ -25,15 +25,23 @@ const newToken = (over: Record<string, unknown> = {}) => ({
 
 describe('health and docs', () => {
   it('GET /health is 200 without auth', async () => {
+    // Act
     const res = await api.call('GET', '/health');
+
+    // Assess
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ status: 'ok' });
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
   it('serves an OpenAPI 3.1 document with every route of the route table', async () => {
+    // Prepare
     const { routeList } = await import('../../functions/routes.js');
+
+    // Act
     const res = await api.call('GET', '/openapi.json');
+
+    // Assess
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     for (const r of routeList) {
@@ -56,7 +64,10 @@ describe('health and docs', () => {
   });
 
   it('serves a docs page that renders the document', async () => {
+    // Act
     const res = await api.call('GET', '/docs');
+
+    // Assess
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(res.text).toContain('spec-url="openapi.json"');
@@ -65,8 +76,12 @@ describe('health and docs', () => {
   });
 
   it('answers an unknown path with a problem 404 and a wrong method with 405', async () => {
-    expect((await api.call('GET', '/v1/nope')).status).toBe(404);
+    // Act
+    const unknown = await api.call('GET', '/v1/nope');
     const res = await api.call('PATCH', '/v1/tokens');
+
+    // Assess
+    expect(unknown.status).toBe(404);
     expect(res.status).toBe(405);
     expect(res.headers.get('allow')).toBe('POST, GET');
   });
@@ -74,18 +89,26 @@ describe('health and docs', () => {
 
 describe('registration', () => {
   it('creates a tenant, its email claim, data key and first admin key atomically', async () => {
+    // Prepare
     const email = uniqueEmail('Reg');
+
+    // Act
     const res = await api.call('POST', '/v1/auth/register', { body: { email, name: 'Reg Co' } });
+
+    // Assess
     expect(res.status).toBe(201);
     expect(res.body.tenant).toMatchObject({ email, name: 'Reg Co' });
     expect(res.body.tenant.id).toMatch(/^ten_[0-9a-z]{26}$/);
     expect(Date.parse(res.body.tenant.created_at)).not.toBeNaN();
     expect(res.body.api_key).toMatch(/^vk_live_[0-9a-z]{16}_[A-Za-z0-9_-]{43}$/);
 
+    // Act: the items written.
     const { ddb, tableName } = await import('../../lib/aws.js');
     const tenant = await ddb.send(
       new GetCommand({ TableName: tableName, Key: { PK: `TENANT#${res.body.tenant.id}`, SK: 'TENANT' } }),
     );
+
+    // Assess
     expect(tenant.Item?.dek_current).toBe(1);
     expect(Object.keys(tenant.Item?.deks ?? {})).toEqual(['1']);
     const claim = await ddb.send(
@@ -105,18 +128,27 @@ describe('registration', () => {
   });
 
   it('refuses an email already registered, whatever its case (409), and writes nothing', async () => {
+    // Prepare
     const email = uniqueEmail('dup');
-    expect((await api.call('POST', '/v1/auth/register', { body: { email, name: 'A' } })).status).toBe(201);
+    const first = await api.call('POST', '/v1/auth/register', { body: { email, name: 'A' } });
+
+    // Act
     const res = await api.call('POST', '/v1/auth/register', {
       body: { email: email.toUpperCase(), name: 'B' },
     });
+
+    // Assess
+    expect(first.status).toBe(201);
     expect(res.status).toBe(409);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.body).toMatchObject({ status: 409, title: 'Conflict' });
   });
 
   it('rejects an invalid email with 422 and the field path', async () => {
+    // Act
     const res = await api.call('POST', '/v1/auth/register', { body: { email: 'not-an-email', name: 'X' } });
+
+    // Assess
     expect(res.status).toBe(422);
     expect(res.body.errors).toEqual([{ path: 'body.email', message: expect.any(String) }]);
   });
@@ -124,34 +156,50 @@ describe('registration', () => {
 
 describe('request errors', () => {
   it('malformed JSON is 400', async () => {
+    // Act
     const res = await api.call('POST', '/v1/auth/register', {
       raw: '{"email":',
       headers: { 'content-type': 'application/json' },
     });
+
+    // Assess
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ type: 'about:blank', title: 'Bad Request', status: 400 });
   });
 
   it('a body over 64 KiB is 413', async () => {
+    // Prepare
     const { key } = await api.register();
+
+    // Act
     const res = await api.call('POST', '/v1/tokens', {
       key,
       body: newToken({ access_token: 'x'.repeat(65 * 1024) }),
     });
+
+    // Assess
     expect(res.status).toBe(413);
   });
 
   it('a body that is not JSON is 415', async () => {
+    // Act
     const res = await api.call('POST', '/v1/auth/register', {
       raw: 'email=a',
       headers: { 'content-type': 'text/plain' },
     });
+
+    // Assess
     expect(res.status).toBe(415);
   });
 
   it('unknown fields are 422, each named', async () => {
+    // Prepare
     const { key } = await api.register();
+
+    // Act
     const res = await api.call('POST', '/v1/tokens', { key, body: { ...newToken(), owner: 'x', extra: 1 } });
+
+    // Assess
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.body.errors).toEqual([
@@ -161,8 +209,13 @@ describe('request errors', () => {
   });
 
   it('a bad query parameter is 422', async () => {
+    // Prepare
     const { key } = await api.register();
+
+    // Act
     const res = await api.call('GET', '/v1/tokens?limit=500', { key });
+
+    // Assess
     expect(res.status).toBe(422);
     expect(res.body.errors[0].path).toBe('query.limit');
   });
@@ -175,7 +228,10 @@ describe('authentication', () => {
     ['malformed key', 'Bearer nope'],
     ['unknown key', `Bearer vk_live_0000000000000000_${'A'.repeat(43)}`],
   ])('%s → 401 with WWW-Authenticate and a generic message', async (_label, header) => {
+    // Act
     const res = await api.call('GET', '/v1/tokens', { headers: header ? { authorization: header } : {} });
+
+    // Assess
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
     expect(res.body).toEqual({
@@ -188,24 +244,38 @@ describe('authentication', () => {
   });
 
   it('a right key id with a wrong secret is 401', async () => {
+    // Prepare
     const { key } = await api.register();
     const forged = `${key.slice(0, -4)}AAAA` === key ? `${key.slice(0, -4)}BBBB` : `${key.slice(0, -4)}AAAA`;
-    expect((await api.call('GET', '/v1/tokens', { key: forged })).status).toBe(401);
+
+    // Act
+    const res = await api.call('GET', '/v1/tokens', { key: forged });
+
+    // Assess
+    expect(res.status).toBe(401);
   });
 });
 
 describe('API keys', () => {
   it('creates a scoped key shown once, lists keys without secrets, and revokes', async () => {
+    // Prepare
     const { key: admin } = await api.register();
+
+    // Act
     const made = await api.call('POST', '/v1/api-keys', {
       key: admin,
       body: { name: 'reader', scopes: ['tokens:read'] },
     });
+
+    // Assess
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ name: 'reader', scopes: ['tokens:read'], last_used_at: null });
     expect(made.body.api_key.startsWith(made.body.prefix)).toBe(true);
 
+    // Act
     const list = await api.call('GET', '/v1/api-keys', { key: admin });
+
+    // Assess
     expect(list.status).toBe(200);
     expect(list.body.data.map((k: { name: string }) => k.name).sort()).toEqual(['default', 'reader']);
     for (const k of list.body.data) {
@@ -215,59 +285,99 @@ describe('API keys', () => {
     const defaultKey = list.body.data.find((k: { name: string }) => k.name === 'default');
     expect(defaultKey.last_used_at).not.toBeNull();
 
-    // scopes: a reader reads but cannot write or manage keys
+    // Act: scopes: a reader reads but cannot write or manage keys.
     const reader = made.body.api_key;
-    expect((await api.call('GET', '/v1/tokens', { key: reader })).status).toBe(200);
+    const read = await api.call('GET', '/v1/tokens', { key: reader });
     const write = await api.call('POST', '/v1/tokens', { key: reader, body: newToken() });
-    expect(write.status).toBe(403);
-    expect((await api.call('GET', '/v1/api-keys', { key: reader })).status).toBe(403);
+    const manage = await api.call('GET', '/v1/api-keys', { key: reader });
 
+    // Assess
+    expect(read.status).toBe(200);
+    expect(write.status).toBe(403);
+    expect(manage.status).toBe(403);
+
+    // Act: revoke it, use it, revoke it again.
     const revoked = await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: admin });
-    expect(revoked.status).toBe(204);
-    expect((await api.call('GET', '/v1/tokens', { key: reader })).status).toBe(401);
-    expect((await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: admin })).status).toBe(404);
+    const afterRevoke = await api.call('GET', '/v1/tokens', { key: reader });
+    const again = await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: admin });
     const after = await api.call('GET', '/v1/api-keys', { key: admin });
+
+    // Assess
+    expect(revoked.status).toBe(204);
+    expect(afterRevoke.status).toBe(401);
+    expect(again.status).toBe(404);
     expect(after.body.data.map((k: { name: string }) => k.name)).toEqual(['default']);
   });
 
   it('pages through the key list with next_cursor', async () => {
+    // Prepare
     const { key: admin } = await api.register();
     for (const name of ['a', 'b', 'c']) {
       await api.call('POST', '/v1/api-keys', { key: admin, body: { name, scopes: ['tokens:read'] } });
     }
+
+    // Act
     const first = await api.call('GET', '/v1/api-keys?limit=2', { key: admin });
+
+    // Assess
     expect(first.body.data).toHaveLength(2);
+
+    // Act
     const second = await api.call('GET', `/v1/api-keys?limit=2&cursor=${first.body.next_cursor}`, {
       key: admin,
     });
+
+    // Assess
     expect(second.status).toBe(200);
     const names = [...first.body.data, ...second.body.data].map((k: { name: string }) => k.name);
     expect(names).toEqual(['default', 'a', 'b', 'c']);
   });
 
   it('rejects unknown scopes (422) and a key revoking itself (409)', async () => {
+    // Prepare
     const { key: admin } = await api.register();
+
+    // Act
     const bad = await api.call('POST', '/v1/api-keys', { key: admin, body: { name: 'x', scopes: ['root'] } });
+
+    // Assess
     expect(bad.status).toBe(422);
+
+    // Act
     const self = admin.split('_')[2];
-    expect((await api.call('DELETE', `/v1/api-keys/${self}`, { key: admin })).status).toBe(409);
+    const selfRevoke = await api.call('DELETE', `/v1/api-keys/${self}`, { key: admin });
+
+    // Assess
+    expect(selfRevoke.status).toBe(409);
   });
 
   it("cannot see or revoke another tenant's key (404)", async () => {
+    // Prepare
     const a = await api.register();
     const b = await api.register();
     const bKeyId = b.key.split('_')[2];
-    expect((await api.call('DELETE', `/v1/api-keys/${bKeyId}`, { key: a.key })).status).toBe(404);
-    expect((await api.call('GET', '/v1/tokens', { key: b.key })).status).toBe(200);
+
+    // Act: a revoke across tenants, then B's own key in use.
+    const revoke = await api.call('DELETE', `/v1/api-keys/${bKeyId}`, { key: a.key });
+    const stillWorks = await api.call('GET', '/v1/tokens', { key: b.key });
+
+    // Assess
+    expect(revoke.status).toBe(404);
+    expect(stillWorks.status).toBe(200);
   });
 });
 
 describe('tokens', () => {
   it('stores a token, returns metadata without secrets, and reads it back decrypted', async () => {
+    // Prepare
     const { key } = await api.register();
     const input = newToken();
     const before = Date.now();
+
+    // Act
     const res = await api.call('POST', '/v1/tokens', { key, body: input });
+
+    // Assess
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe(`/v1/tokens/${res.body.id}`);
     expect(res.body).toMatchObject({
@@ -286,7 +396,10 @@ describe('tokens', () => {
     expect(expires).toBeGreaterThanOrEqual(before + 3600_000 - 1000);
     expect(expires).toBeLessThanOrEqual(Date.now() + 3600_000 + 1000);
 
+    // Act
     const got = await api.call('GET', `/v1/tokens/${res.body.id}`, { key });
+
+    // Assess
     expect(got.status).toBe(200);
     expect(got.headers.get('cache-control')).toBe('no-store');
     expect(got.body.access_token).toBe(input.access_token);
@@ -295,36 +408,58 @@ describe('tokens', () => {
   });
 
   it('accepts expires_at, and refuses both expiries at once', async () => {
+    // Prepare
     const { key } = await api.register();
     const at = '2030-01-02T03:04:05.000Z';
+
+    // Act
     const ok = await api.call('POST', '/v1/tokens', {
       key,
       body: newToken({ expires_in: undefined, expires_at: at }),
     });
+
+    // Assess
     expect(ok.body.expires_at).toBe(at);
+
+    // Act
     const both = await api.call('POST', '/v1/tokens', { key, body: newToken({ expires_at: at }) });
+
+    // Assess
     expect(both.status).toBe(422);
   });
 
   it('a second token for the same (provider, key) is 409', async () => {
+    // Prepare
     const { key } = await api.register();
     const input = newToken();
-    expect((await api.call('POST', '/v1/tokens', { key, body: input })).status).toBe(201);
+
+    // Act: the first create, a duplicate, the same key under another provider.
+    const first = await api.call('POST', '/v1/tokens', { key, body: input });
     const dup = await api.call('POST', '/v1/tokens', { key, body: { ...input, access_token: 'other' } });
+    const otherProvider = await api.call('POST', '/v1/tokens', {
+      key,
+      body: { ...input, provider: 'github' },
+    });
+
+    // Assess
+    expect(first.status).toBe(201);
     expect(dup.status).toBe(409);
     // the same key under another provider is fine
-    expect(
-      (await api.call('POST', '/v1/tokens', { key, body: { ...input, provider: 'github' } })).status,
-    ).toBe(201);
+    expect(otherProvider.status).toBe(201);
   });
 
   it('updates the fields given, and delete makes it 404', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const created = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
+
+    // Act
     const put = await api.call('PUT', `/v1/tokens/${created.id}`, {
       key,
       body: { access_token: 'new-access', refresh_token: null, metadata: { team: 'red' }, expires_at: null },
     });
+
+    // Assess
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({
       metadata: { team: 'red' },
@@ -333,21 +468,38 @@ describe('tokens', () => {
       scopes: ['email'],
     });
     expect(Date.parse(put.body.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.updated_at));
+
+    // Act
     const got = await api.call('GET', `/v1/tokens/${created.id}`, { key });
+
+    // Assess
     expect(got.body).toMatchObject({ access_token: 'new-access', refresh_token: null });
 
-    expect((await api.call('PUT', `/v1/tokens/${created.id}`, { key, body: {} })).status).toBe(422);
-    expect((await api.call('PUT', `/v1/tokens/${created.id}`, { key, body: { provider: 'x' } })).status).toBe(
-      422,
-    );
+    // Act: bad updates.
+    const empty = await api.call('PUT', `/v1/tokens/${created.id}`, { key, body: {} });
+    const readOnly = await api.call('PUT', `/v1/tokens/${created.id}`, { key, body: { provider: 'x' } });
 
-    expect((await api.call('DELETE', `/v1/tokens/${created.id}`, { key })).status).toBe(204);
-    expect((await api.call('GET', `/v1/tokens/${created.id}`, { key })).status).toBe(404);
-    expect((await api.call('DELETE', `/v1/tokens/${created.id}`, { key })).status).toBe(404);
+    // Assess
+    expect(empty.status).toBe(422);
+    expect(readOnly.status).toBe(422);
+
+    // Act: delete, read, delete again, recreate under the released (provider, key).
+    const deleted = await api.call('DELETE', `/v1/tokens/${created.id}`, { key });
+    const gone = await api.call('GET', `/v1/tokens/${created.id}`, { key });
+    const deletedAgain = await api.call('DELETE', `/v1/tokens/${created.id}`, { key });
+    const recreated = await api.call('POST', '/v1/tokens', {
+      key,
+      body: { ...newToken(), key: created.key },
+    });
+
+    // Assess
+    expect(deleted.status).toBe(204);
+    expect(gone.status).toBe(404);
+    expect(deletedAgain.status).toBe(404);
     // the (provider, key) claim is released with it
-    expect(
-      (await api.call('POST', '/v1/tokens', { key, body: { ...newToken(), key: created.key } })).status,
-    ).toBe(201);
+    expect(recreated.status).toBe(201);
+
+    // Assess
     const left = await tenantItems(tenantId);
     expect(left.filter((i) => i.SK === `TOKEN#${created.id}`)).toEqual([]);
     expect(left.filter((i) => i.type === 'token_claim' && i.token_id === created.id)).toEqual([]);
@@ -355,25 +507,36 @@ describe('tokens', () => {
   });
 
   it("another tenant's token is 404 for every operation, exactly like a missing one", async () => {
+    // Prepare
     const a = await api.register();
     const b = await api.register();
     const token = (await api.call('POST', '/v1/tokens', { key: a.key, body: newToken() })).body;
+
+    // Act
     const missing = await api.call('GET', '/v1/tokens/tok_00000000000000000000000000', { key: b.key });
     const foreign = await api.call('GET', `/v1/tokens/${token.id}`, { key: b.key });
+
+    // Assess
     expect(foreign.status).toBe(404);
     // Identical but for the request id each response carries.
     expect({ ...foreign.body, request_id: 0 }).toEqual({ ...missing.body, request_id: 0 });
-    expect(
-      (await api.call('PUT', `/v1/tokens/${token.id}`, { key: b.key, body: { access_token: 'x' } })).status,
-    ).toBe(404);
-    expect((await api.call('DELETE', `/v1/tokens/${token.id}`, { key: b.key })).status).toBe(404);
+
+    // Act: every other operation, from tenant B; then A reads its token.
+    const put = await api.call('PUT', `/v1/tokens/${token.id}`, { key: b.key, body: { access_token: 'x' } });
+    const del = await api.call('DELETE', `/v1/tokens/${token.id}`, { key: b.key });
     const list = await api.call('GET', '/v1/tokens', { key: b.key });
+    const own = await api.call('GET', `/v1/tokens/${token.id}`, { key: a.key });
+
+    // Assess
+    expect(put.status).toBe(404);
+    expect(del.status).toBe(404);
     expect(list.body.data).toEqual([]);
     // A's token is untouched
-    expect((await api.call('GET', `/v1/tokens/${token.id}`, { key: a.key })).body.access_token).toBeDefined();
+    expect(own.body.access_token).toBeDefined();
   });
 
   it('pagination walks every token exactly once; filters by provider, key, or both', async () => {
+    // Prepare
     const { key } = await api.register();
     const made: string[] = [];
     const pairs = ['google/u0', 'github/u0', 'google/u1', 'github/u1', 'google/u2', 'slack/u0', 'google/u3'];
@@ -383,6 +546,8 @@ describe('tokens', () => {
       expect(res.status).toBe(201);
       made.push(res.body.id);
     }
+
+    // Act
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -398,37 +563,61 @@ describe('tokens', () => {
       cursor = page.body.next_cursor;
       pages++;
     } while (cursor && pages < 10);
+
+    // Assess
     expect(seen.sort()).toEqual([...made].sort());
 
+    // Act
     const google = await api.call('GET', '/v1/tokens?provider=google', { key });
+
+    // Assess
     expect(google.body.data).toHaveLength(4);
     expect(google.body.next_cursor).toBeNull();
+
+    // Act
     const both = await api.call('GET', '/v1/tokens?provider=github&key=u1', { key });
+
+    // Assess
     expect(both.body.data.map((t: { provider: string; key: string }) => `${t.provider}/${t.key}`)).toEqual([
       'github/u1',
     ]);
+
+    // Act
     const byKey = await api.call('GET', '/v1/tokens?key=u0&limit=100', { key });
+
+    // Assess
     expect(byKey.body.data.map((t: { key: string }) => t.key)).toEqual(['u0', 'u0', 'u0']);
   });
 
   it("a cursor is refused by another tenant (400) and can't reach its data", async () => {
+    // Prepare
     const a = await api.register();
     const b = await api.register();
     for (let i = 0; i < 3; i++) await api.call('POST', '/v1/tokens', { key: a.key, body: newToken() });
     const page = await api.call('GET', '/v1/tokens?limit=1', { key: a.key });
     expect(page.body.next_cursor).toEqual(expect.any(String));
+
+    // Act
     const res = await api.call(
       'GET',
       `/v1/tokens?limit=1&cursor=${encodeURIComponent(page.body.next_cursor)}`,
       { key: b.key },
     );
+
+    // Assess
     expect(res.status).toBe(400);
-    expect((await api.call('GET', '/v1/tokens?cursor=garbage', { key: a.key })).status).toBe(400);
+
+    // Act
+    const garbage = await api.call('GET', '/v1/tokens?cursor=garbage', { key: a.key });
+
+    // Assess
+    expect(garbage.status).toBe(400);
   });
 });
 
 describe('encryption at rest', () => {
   it('no table item holds a plaintext token, refresh token or API key', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const secrets = [key];
     for (let i = 0; i < 3; i++) {
@@ -441,7 +630,10 @@ describe('encryption at rest', () => {
     await api.call('PUT', `/v1/tokens/${first.id}`, { key, body: { access_token: updated.access_token } });
     secrets.push(updated.access_token);
 
+    // Act
     const items = await tenantItems(tenantId);
+
+    // Assess
     expect(items.filter((i) => i.type === 'token')).toHaveLength(3);
     const { ddb, tableName } = await import('../../lib/aws.js');
     const keyItem = await ddb.send(
@@ -456,9 +648,12 @@ describe('encryption at rest', () => {
   });
 
   it('a tampered or moved ciphertext fails closed: 500 with only a request id', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const one = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
     const two = (await api.call('POST', '/v1/tokens', { key, body: newToken() })).body;
+
+    // Prepare: token one's ciphertext moved onto token two.
     const { ddb, tableName } = await import('../../lib/aws.js');
     const k1 = { PK: `TENANT#${tenantId}`, SK: `TOKEN#${one.id}` };
     const item1 = (await ddb.send(new GetCommand({ TableName: tableName, Key: k1 }))).Item as Record<
@@ -474,12 +669,16 @@ describe('encryption at rest', () => {
         ExpressionAttributeValues: { ':c': item1.access_token_enc },
       }),
     );
+
+    // Act
     const moved = await api.call('GET', `/v1/tokens/${two.id}`, { key });
+
+    // Assess
     expect(moved.status).toBe(500);
     expect(Object.keys(moved.body).sort()).toEqual(['detail', 'request_id', 'status', 'title', 'type']);
     expect(moved.text).not.toMatch(/decrypt|cipher|aes|stack/i);
 
-    // Flip one character of token one's own ciphertext.
+    // Prepare: flip one character of token one's own ciphertext.
     const c = item1.access_token_enc as string;
     const last = c.at(-2) === 'A' ? 'B' : 'A';
     await ddb.send(
@@ -488,6 +687,11 @@ describe('encryption at rest', () => {
         Item: { ...item1, access_token_enc: `${c.slice(0, -2)}${last}${c.at(-1)}` },
       }),
     );
-    expect((await api.call('GET', `/v1/tokens/${one.id}`, { key })).status).toBe(500);
+
+    // Act
+    const flipped = await api.call('GET', `/v1/tokens/${one.id}`, { key });
+
+    // Assess
+    expect(flipped.status).toBe(500);
   });
 });

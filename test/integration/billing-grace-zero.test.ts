@@ -53,16 +53,24 @@ function send(type: string, object: object) {
 
 describe('no grace period', () => {
   it('a failed payment makes the tenant read-only at once; paying lifts it', async () => {
+    // Prepare: a tenant on the paid plan.
     const { key } = await api.register();
     const checkout = await api.call('POST', '/v1/billing/checkout', { key, body: { plan: 'pro' } });
     const sessionId = (checkout.body.url as string).split('/').pop() as string;
+
+    // Assess: the checkout asked for the plan's price.
     expect(stripe.checkoutSessions.get(sessionId)).toMatchObject({
       line_items: { 0: { price: 'price_pro_builtin' } },
     });
+
+    // Act: the checkout completes.
     const sub = stripe.completeCheckout(sessionId);
     await send('checkout.session.completed', stripe.checkoutSessions.get(sessionId) as object);
+
+    // Assess
     expect((await api.call('GET', '/v1/billing/subscription', { key })).body.plan.id).toBe('pro');
 
+    // Prepare
     const body = { provider: 'google', key: 'u', access_token: 'at' };
     const invoice = {
       id: 'in_1',
@@ -70,15 +78,22 @@ describe('no grace period', () => {
       customer: sub.customer,
       parent: { subscription_details: { subscription: sub.id } },
     };
+
+    // Act: the payment fails.
     stripe.setSubscription(sub.id, { status: 'past_due' });
     await send('invoice.payment_failed', invoice);
+
+    // Assess
     const refused = await api.call('POST', '/v1/tokens', { key, body });
     expect(refused.status).toBe(402);
     expect(refused.body).toMatchObject({ limit: 'payment', plan: 'pro' });
     expect((await api.call('GET', '/v1/tokens', { key })).status).toBe(200);
 
+    // Act: the invoice is paid.
     stripe.setSubscription(sub.id, { status: 'active' });
     await send('invoice.paid', { ...invoice, id: 'in_2' });
+
+    // Assess
     expect((await api.call('POST', '/v1/tokens', { key, body })).status).toBe(201);
   });
 });

@@ -90,8 +90,13 @@ const INVALID = {
 
 describe('a connection the app must confirm (the default)', () => {
   it('returns a one-time connect_code, keeps the token hidden and sealed until the exchange, then stores it', async () => {
+    // Prepare
     const { tenantId, key, hooks } = await tenantWithApp();
+
+    // Act
     const back = await connect(key, { redirect_url: `${APP_RETURN}?from=test` });
+
+    // Assess
     expect(back.origin + back.pathname).toBe(APP_RETURN);
     expect(Object.fromEntries(back.searchParams)).toEqual({
       from: 'test',
@@ -102,7 +107,7 @@ describe('a connection the app must confirm (the default)', () => {
     });
     const code = back.searchParams.get('connect_code') as string;
 
-    // Not a token yet: not listed, not found by (provider, key), nothing refreshable.
+    // Assess: not a token yet: not listed, not found by (provider, key), nothing refreshable.
     const list = await api.call('GET', '/v1/tokens', { key });
     expect(list.body.data).toEqual([]);
     const byKey = await api.call('GET', '/v1/tokens?provider=acme&key=user-7', { key });
@@ -115,11 +120,17 @@ describe('a connection the app must confirm (the default)', () => {
     expect(JSON.stringify(before)).not.toContain(code);
     expect(pending[0]?.SK).toBe(`CONNECTION#${createHash('sha256').update(code).digest('base64url')}`);
     const tableBefore = await wholeTable();
-    // No webhook for a connection nobody confirmed (the sweeper runs every second).
+
+    // Act: no webhook for a connection nobody confirmed (the sweeper runs every second).
     await new Promise((r) => setTimeout(r, 1500));
+
+    // Assess
     expect(hookEvents(hooks)).toEqual([]);
 
+    // Act
     const confirmed = await exchange(key, code);
+
+    // Assess
     expect(confirmed.status, confirmed.text).toBe(200);
     expect(confirmed.body).toMatchObject({
       id: expect.stringMatching(/^tok_/),
@@ -134,7 +145,10 @@ describe('a connection the app must confirm (the default)', () => {
     expect(confirmed.body).not.toHaveProperty('refresh_token');
     expect(Date.parse(confirmed.body.expires_at) - Date.now()).toBeGreaterThan(3000_000);
 
+    // Act
     const token = await api.call('GET', `/v1/tokens/${confirmed.body.id}`, { key });
+
+    // Assess
     expect(token.status).toBe(200);
     expect(token.body.access_token.length).toBeGreaterThan(20);
     expect(token.body.refresh_token.length).toBeGreaterThan(20);
@@ -145,7 +159,7 @@ describe('a connection the app must confirm (the default)', () => {
     // The pending connection is gone with the exchange.
     expect((await tenantItems(tenantId)).filter((i) => i.type === 'pending_connection')).toEqual([]);
 
-    // connection.created fires on confirmation.
+    // Assess: connection.created fires on confirmation.
     await waitFor(
       () => (hookEvents(hooks).includes('connection.created') ? true : undefined),
       10_000,
@@ -153,35 +167,50 @@ describe('a connection the app must confirm (the default)', () => {
     );
     expect(hookEvents(hooks)).toEqual(expect.arrayContaining(['token.created', 'connection.created']));
 
-    // A code works once.
+    // Act: a code works once.
     const again = await exchange(key, code);
+
+    // Assess
     expect(again.status).toBe(400);
     expect(again.headers.get('content-type')).toContain('application/problem+json');
     expect(again.body).toEqual({ ...INVALID, request_id: expect.any(String) });
+
+    // Act
     const unknown = await exchange(key, 'x'.repeat(43));
+
+    // Assess
     expect(unknown.status).toBe(400);
     expect(unknown.body).toEqual({ ...INVALID, request_id: expect.any(String) });
   }, 45_000); // waits out a few sweeper periods on a shared machine
 
   it("refuses another tenant's exchange without using the code up", async () => {
+    // Prepare
     const owner = await tenantWithApp();
     const other = await tenantWithApp();
     const code = (await connect(owner.key)).searchParams.get('connect_code');
 
+    // Act
     const stolen = await exchange(other.key, code);
+
+    // Assess
     expect(stolen.status).toBe(400);
     expect(stolen.body).toEqual({ ...INVALID, request_id: expect.any(String) });
     expect((await api.call('GET', '/v1/tokens', { key: other.key })).body.data).toEqual([]);
 
+    // Act
     const mine = await exchange(owner.key, code);
+
+    // Assess
     expect(mine.status, mine.text).toBe(200);
     expect((await api.call('GET', '/v1/tokens', { key: owner.key })).body.data).toHaveLength(1);
   });
 
   it('discards an unconfirmed connection when its session expires', async () => {
+    // Prepare
     const { tenantId, key } = await tenantWithApp();
     const code = (await connect(key)).searchParams.get('connect_code') as string;
-    // Ten minutes pass (DynamoDB Local never deletes expired items: the code checks expiry itself).
+
+    // Prepare: ten minutes pass (DynamoDB Local never deletes expired items: the code checks expiry itself).
     const { ddb, tableName } = await import('../../lib/aws.js');
     await ddb.send(
       new UpdateCommand({
@@ -195,7 +224,11 @@ describe('a connection the app must confirm (the default)', () => {
         ExpressionAttributeValues: { ':past': new Date(Date.now() - 1000).toISOString() },
       }),
     );
+
+    // Act
     const late = await exchange(key, code);
+
+    // Assess
     expect(late.status).toBe(400);
     expect(late.body).toEqual({ ...INVALID, request_id: expect.any(String) });
     expect((await tenantItems(tenantId)).filter((i) => i.type === 'pending_connection')).toEqual([]);
@@ -203,24 +236,35 @@ describe('a connection the app must confirm (the default)', () => {
   });
 
   it('lets exactly one of several concurrent exchanges of one code store the token', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const code = (await connect(key)).searchParams.get('connect_code');
+
+    // Act
     const results = await Promise.all(Array.from({ length: 5 }, () => exchange(key, code)));
+
+    // Assess
     expect(results.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400]);
     expect((await api.call('GET', '/v1/tokens', { key })).body.data).toHaveLength(1);
   });
 
   it('reconnecting the same key replaces the token only on confirmation', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const first = await exchange(key, (await connect(key)).searchParams.get('connect_code'));
     const old = await api.call('GET', `/v1/tokens/${first.body.id}`, { key });
 
-    // Someone else's account, from a forwarded link: it must not replace the token by itself.
+    // Act: someone else's account, from a forwarded link: it must not replace the token by itself.
     const code = (await connect(key, {}, 'someone-else')).searchParams.get('connect_code');
+
+    // Assess
     const still = await api.call('GET', `/v1/tokens/${first.body.id}`, { key });
     expect(still.body.access_token).toBe(old.body.access_token);
 
+    // Act
     const second = await exchange(key, code);
+
+    // Assess
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
     const replaced = await api.call('GET', `/v1/tokens/${first.body.id}`, { key });
@@ -228,25 +272,37 @@ describe('a connection the app must confirm (the default)', () => {
   });
 
   it('needs tokens:write and a well-formed body', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const reader = await api.call('POST', '/v1/api-keys', {
       key,
       body: { name: 'r', scopes: ['tokens:read'] },
     });
     expect(reader.status, reader.text).toBe(201);
-    expect((await exchange(reader.body.api_key, 'x')).status).toBe(403);
-    expect((await api.call('POST', '/v1/connect/exchange', { body: { connect_code: 'x' } })).status).toBe(
-      401,
-    );
-    expect((await exchange(key, null)).status).toBe(422);
-    expect((await exchange(key, 'x'.repeat(257))).status).toBe(422);
+
+    // Act: a reader key, no key, bad bodies.
+    const asReader = await exchange(reader.body.api_key, 'x');
+    const anonymous = await api.call('POST', '/v1/connect/exchange', { body: { connect_code: 'x' } });
+    const nullCode = await exchange(key, null);
+    const longCode = await exchange(key, 'x'.repeat(257));
+
+    // Assess
+    expect(asReader.status).toBe(403);
+    expect(anonymous.status).toBe(401);
+    expect(nullCode.status).toBe(422);
+    expect(longCode.status).toBe(422);
   });
 });
 
 describe('confirm: false', () => {
   it('stores the token at the callback and returns its id, as before', async () => {
+    // Prepare
     const { tenantId, key, hooks } = await tenantWithApp();
+
+    // Act
     const back = await connect(key, { key: 'user-9', confirm: false });
+
+    // Assess
     expect(back.searchParams.get('status')).toBe('success');
     expect(back.searchParams.has('connect_code')).toBe(false);
     const id = back.searchParams.get('token_id') as string;

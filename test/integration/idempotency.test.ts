@@ -26,13 +26,22 @@ const recordsOf = async (tenantId: string) =>
 
 describe('Idempotency-Key', () => {
   it('replays the first response, status and body, and writes once', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const body = newToken();
     const headers = { 'idempotency-key': 'create-1' };
+
+    // Act
     const first = await api.call('POST', '/v1/tokens', { key, body, headers });
+
+    // Assess
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotency-replayed')).toBeNull();
+
+    // Act: the same request again.
     const again = await api.call('POST', '/v1/tokens', { key, body, headers });
+
+    // Assess
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('location')).toBe(first.headers.get('location'));
@@ -43,13 +52,22 @@ describe('Idempotency-Key', () => {
   });
 
   it('keeps a new API key sealed in the record, and replays it', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const headers = { 'idempotency-key': 'key-1' };
     const body = { name: 'ci', scopes: ['tokens:read'] };
+
+    // Act
     const first = await api.call('POST', '/v1/api-keys', { key, body, headers });
+
+    // Assess
     expect(first.status).toBe(201);
     const secret: string = first.body.api_key;
+
+    // Act: the same request again.
     const again = await api.call('POST', '/v1/api-keys', { key, body, headers });
+
+    // Assess
     expect(again.status).toBe(201);
     expect(again.body.api_key).toBe(secret);
     const records = await recordsOf(tenantId);
@@ -62,45 +80,67 @@ describe('Idempotency-Key', () => {
   });
 
   it('answers 422 to the same key with another body, and 400 to a key over 255 characters', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const headers = { 'idempotency-key': 'reused' };
+
+    // Assess: the first use of the key writes.
     expect((await api.call('POST', '/v1/tokens', { key, body: newToken(), headers })).status).toBe(201);
+
+    // Act: the same key with another body, then keys over and at the limit.
     const other = await api.call('POST', '/v1/tokens', { key, body: newToken(), headers });
+
+    // Assess
     expect(other.status).toBe(422);
     expect(other.body.errors[0].path).toBe('header.idempotency-key');
     expect(other.body.request_id).toBe(other.headers.get('x-request-id'));
+
+    // Act
     const long = await api.call('POST', '/v1/tokens', {
       key,
       body: newToken(),
       headers: { 'idempotency-key': 'k'.repeat(256) },
     });
+
+    // Assess
     expect(long.status).toBe(400);
+
+    // Act
     const max = await api.call('POST', '/v1/tokens', {
       key,
       body: newToken(),
       headers: { 'idempotency-key': 'k'.repeat(255) },
     });
+
+    // Assess
     expect(max.status).toBe(201);
     expect(await tokensOf(tenantId)).toHaveLength(2);
   });
 
   it('answers 409 while the first request is in flight, and after a crash never writes twice', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const { claimIdempotencyKey } = await import('../../lib/store/idempotency.js');
     const { fingerprint, hashKey } = await import('../../lib/http/idempotency.js');
     const body = newToken();
     const raw = JSON.stringify(body);
-    // A claim as the middleware makes it, for a request that is still running...
+
+    // Prepare: a claim as the middleware makes it, for a request that is still running...
     await claimIdempotencyKey(tenantId, hashKey('busy'), fingerprint('POST', '/v1/tokens', raw), 86_400);
+
+    // Act
     const busy = await api.call('POST', '/v1/tokens', {
       key,
       raw,
       headers: { 'idempotency-key': 'busy', 'content-type': 'application/json' },
     });
+
+    // Assess
     expect(busy.status).toBe(409);
     expect(busy.body.detail).toMatch(/in progress/);
     expect(busy.headers.get('retry-after')).toBe('1');
-    // ...and one for a request that died between its write and completing the record.
+
+    // Prepare: ...and one for a request that died between its write and completing the record.
     await claimIdempotencyKey(
       tenantId,
       hashKey('crashed'),
@@ -108,11 +148,15 @@ describe('Idempotency-Key', () => {
       86_400,
       Date.now() - 120_000,
     );
+
+    // Act
     const crashed = await api.call('POST', '/v1/tokens', {
       key,
       raw,
       headers: { 'idempotency-key': 'crashed', 'content-type': 'application/json' },
     });
+
+    // Assess
     expect(crashed.status).toBe(409);
     expect(crashed.body.detail).toMatch(/outcome is unknown/);
     expect(crashed.headers.get('retry-after')).toBeNull();
@@ -120,12 +164,17 @@ describe('Idempotency-Key', () => {
   });
 
   it('keys are per tenant', async () => {
+    // Prepare
     const a = await api.register();
     const b = await api.register();
     const headers = { 'idempotency-key': 'shared' };
     const body = newToken();
     expect((await api.call('POST', '/v1/tokens', { key: a.key, body, headers })).status).toBe(201);
+
+    // Act
     const other = await api.call('POST', '/v1/tokens', { key: b.key, body, headers });
+
+    // Assess
     expect(other.status).toBe(201);
     expect(other.headers.get('idempotency-replayed')).toBeNull();
     expect(other.body.id).not.toBe((await tokensOf(a.tenantId))[0]?.id);
@@ -179,6 +228,7 @@ describe('Idempotency-Key', () => {
   });
 
   it('checks expiry itself: a record past 24 hours no longer replays', async () => {
+    // Prepare
     const { tenantId, key } = await api.register();
     const { hashKey, fingerprint } = await import('../../lib/http/idempotency.js');
     const { keys } = await import('../../lib/store/keys.js');
@@ -197,18 +247,27 @@ describe('Idempotency-Key', () => {
         },
       }),
     );
+
+    // Act
     const res = await api.call('POST', '/v1/tokens', {
       key,
       raw,
       headers: { 'idempotency-key': 'old', 'content-type': 'application/json' },
     });
+
+    // Assess
     expect(res.status).toBe(201);
     expect(await tokensOf(tenantId)).toHaveLength(1);
   });
 
   it('is described on every operation that takes it', async () => {
+    // Prepare
     const { routeList } = await import('../../functions/routes.js');
+
+    // Act
     const doc = (await api.call('GET', '/openapi.json')).body;
+
+    // Assess: every operation, in turn.
     let described = 0;
     for (const r of routeList) {
       // ANY is one operation per method; `{path+}` is `{path}` (both in lib/http/openapi.ts).
@@ -235,17 +294,34 @@ describe('Idempotency-Key', () => {
 });
 
 describe('X-Request-Id', () => {
+  // Act
   it('is on every response, and problem bodies carry it as request_id', async () => {
     const health = await api.call('GET', '/health');
+
+    // Assess
     expect(health.headers.get('x-request-id')).toMatch(/.+/);
+
+    // Act
     const unauth = await api.call('GET', '/v1/tokens');
+
+    // Assess
     expect(unauth.status).toBe(401);
     expect(unauth.body.request_id).toBe(unauth.headers.get('x-request-id'));
+
+    // Prepare
     const { key } = await api.register();
+
+    // Act
     const missing = await api.call('GET', '/v1/tokens/tok_nope', { key });
+
+    // Assess
     expect(missing.status).toBe(404);
     expect(missing.body.request_id).toBe(missing.headers.get('x-request-id'));
+
+    // Act
     const noRoute = await api.call('GET', '/v1/nowhere');
+
+    // Assess
     expect(noRoute.status).toBe(404);
     expect(noRoute.body.request_id).toBe(noRoute.headers.get('x-request-id'));
   });

@@ -49,67 +49,111 @@ describe("strings: the document's maxLength is the runtime's", () => {
     .map(([name, s]) => [name, s.maxLength as number] as const);
 
   it('covers the token fields', () => {
+    // Assess: the fields above, read from the document.
     expect(fields.map(([n]) => n).sort()).toEqual(['access_token', 'key', 'refresh_token', 'token_type']);
     expect(Object.fromEntries(fields)).toMatchObject({ access_token: 16_384, key: 256 });
   });
 
   it.each(fields)('%s: maxLength (%i) accepted, one more is 422', async (name, max) => {
+    // Act
     const at = await post(token({ [name]: 'a'.repeat(max - 4) + rand().slice(0, 4).padEnd(4, 'x') }));
+    const over = await post(token({ [name]: 'a'.repeat(max + 1) }));
+
+    // Assess
     expect(at.status, at.text).toBe(201);
-    expect422(await post(token({ [name]: 'a'.repeat(max + 1) })), `body.${name}`);
+    expect422(over, `body.${name}`);
   });
 
   it('a provider id over 64 characters is 422', async () => {
-    expect422(await post(token({ provider: 'a'.repeat(65) })), 'body.provider');
+    // Act
+    const res = await post(token({ provider: 'a'.repeat(65) }));
+
+    // Assess
+    expect422(res, 'body.provider');
   });
 
   it('a path id over 64 characters is 422, not a lookup', async () => {
-    expect422(await api.call('GET', `/v1/tokens/tok_${'0'.repeat(61)}`, { key }), 'params.id');
+    // Act
+    const over = await api.call('GET', `/v1/tokens/tok_${'0'.repeat(61)}`, { key });
     const at = await api.call('GET', `/v1/tokens/tok_${'0'.repeat(60)}`, { key });
+
+    // Assess
+    expect422(over, 'params.id');
     expect(at.status).toBe(404);
   });
 
   it('a metadata string over 1024 characters is 422', async () => {
-    expect422(await post(token({ metadata: { note: 'n'.repeat(1025) } })), 'body.metadata');
-    expect((await post(token({ metadata: { note: 'n'.repeat(1024) } }))).status).toBe(201);
+    // Act
+    const over = await post(token({ metadata: { note: 'n'.repeat(1025) } }));
+    const at = await post(token({ metadata: { note: 'n'.repeat(1024) } }));
+
+    // Assess
+    expect422(over, 'body.metadata');
+    expect(at.status).toBe(201);
   });
 });
 
 describe('arrays and objects', () => {
   it(`scopes: ${createToken.scopes.maxItems} accepted, one more is 422`, async () => {
+    // Prepare
     const max = createToken.scopes.maxItems;
     const scopes = (n: number) => Array.from({ length: n }, (_, i) => `scope.${i}`);
-    expect((await post(token({ scopes: scopes(max) }))).status).toBe(201);
-    expect422(await post(token({ scopes: scopes(max + 1) })), 'body.scopes');
+
+    // Act
+    const at = await post(token({ scopes: scopes(max) }));
+    const over = await post(token({ scopes: scopes(max + 1) }));
+
+    // Assess
+    expect(at.status).toBe(201);
+    expect422(over, 'body.scopes');
   });
 
   it('metadata: 50 keys and three levels accepted; 51 keys or a fourth level is 422', async () => {
+    // Prepare
     const keys = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]));
+
+    // Act
     const ok = await post(token({ metadata: { ...keys(49), deep: { a: [{ b: 1 }] } } }));
+    const tooMany = await post(token({ metadata: keys(51) }));
+    const tooDeep = await post(token({ metadata: { deep: { a: [{ b: [1] }] } } }));
+
+    // Assess
     expect(ok.status, ok.text).toBe(201);
     expect(ok.body.metadata.deep).toEqual({ a: [{ b: 1 }] });
-    expect422(await post(token({ metadata: keys(51) })), 'body.metadata');
-    expect422(await post(token({ metadata: { deep: { a: [{ b: [1] }] } } })), 'body.metadata');
+    expect422(tooMany, 'body.metadata');
+    expect422(tooDeep, 'body.metadata');
   });
 
   it('redirect_urls over 20 is 422', async () => {
+    // Prepare
     const body = {
       provider: 'google',
       client_id: 'id',
       client_secret: 'secret',
       redirect_urls: Array.from({ length: 21 }, (_, i) => `https://app.example.com/r${i}`),
     };
-    expect422(await api.call('POST', '/v1/oauth-apps', { key, body }), 'body.redirect_urls');
+
+    // Act
+    const res = await api.call('POST', '/v1/oauth-apps', { key, body });
+
+    // Assess
+    expect422(res, 'body.redirect_urls');
   });
 
   it('url_params over 10 entries is 422', async () => {
+    // Prepare
     const body = {
       provider: 'shopify',
       key: 'user-1',
       redirect_url: 'https://app.example.com/back',
       url_params: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`p_${'x'.repeat(i)}`, 'v'])),
     };
-    expect422(await api.call('POST', '/v1/connect/sessions', { key, body }), 'body.url_params');
+
+    // Act
+    const res = await api.call('POST', '/v1/connect/sessions', { key, body });
+
+    // Assess
+    expect422(res, 'body.url_params');
   });
 });
 
@@ -117,6 +161,7 @@ describe('integers', () => {
   const max = createToken.expires_in.maximum as number;
 
   it('expires_in is an int32 with a range', () => {
+    // Assess: the document's schema, read above.
     expect(createToken.expires_in).toMatchObject({ type: 'integer', format: 'int32', exclusiveMinimum: 0 });
     expect(max).toBeLessThan(2 ** 31);
   });
@@ -127,14 +172,26 @@ describe('integers', () => {
     ['a fraction', 1.5],
     ['1e300', 1e300],
   ])('expires_in %s is 422', async (_label, value) => {
-    expect422(await post(token({ expires_in: value })), 'body.expires_in');
+    // Act
+    const res = await post(token({ expires_in: value }));
+
+    // Assess
+    expect422(res, 'body.expires_in');
   });
 
   it('expires_in at the maximum is accepted', async () => {
-    expect((await post(token({ expires_in: max }))).status).toBe(201);
+    // Act
+    const res = await post(token({ expires_in: max }));
+
+    // Assess
+    expect(res.status).toBe(201);
   });
 
   it.each(['0', '101', '1e3', '-1'])('limit=%s is 422', async (limit) => {
-    expect422(await api.call('GET', `/v1/tokens?limit=${limit}`, { key }), 'query.limit');
+    // Act
+    const res = await api.call('GET', `/v1/tokens?limit=${limit}`, { key });
+
+    // Assess
+    expect422(res, 'query.limit');
   });
 });

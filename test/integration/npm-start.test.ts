@@ -108,6 +108,7 @@ describe('npm start with its own DynamoDB Local', () => {
   it('serves, stops cleanly on SIGINT, and keeps its data across a restart', {
     timeout: 90_000,
   }, async () => {
+    // Prepare
     const home = tempDir('npm-start-home-');
     const email = `npm-start-${process.pid}-${Date.now()}@example.com`;
     const start = async () => {
@@ -120,9 +121,11 @@ describe('npm start with its own DynamoDB Local', () => {
       return { server, url: url as string };
     };
 
-    // First run: a fresh VAULT_HOME.
+    // Act: first run: a fresh VAULT_HOME.
     const first = await start();
     const health = await call(first.url, 'GET', '/health');
+
+    // Assess
     expect(health.status).toBe(200);
     expect(health.body).toEqual({ status: 'ok' });
     // The dashboard is built at start: no separate build step before `npm start`.
@@ -130,35 +133,49 @@ describe('npm start with its own DynamoDB Local', () => {
     const appJs = await call(first.url, 'GET', '/dashboard/app.js');
     expect(appJs.status).toBe(200);
     expect(appJs.text.length).toBeGreaterThan(10_000);
+
+    // Act
     const registered = await call(first.url, 'POST', '/v1/auth/register', {
       body: { email, name: 'Laptop' },
     });
+
+    // Assess
     expect(registered.status, registered.text).toBe(201);
 
+    // Act
     const jars = jarsFor(home);
+
+    // Assess
     expect(jars, 'one DynamoDB Local with its data under VAULT_HOME').toHaveLength(1);
     const jarPort = Number(/-port (\d+)/.exec(jars[0] ?? '')?.[1]);
     expect(await portOpen(jarPort)).toBe(true);
 
+    // Act
     // `kill -INT <pid>`: the server must stop its jar itself.
     const sentAt = Date.now();
     first.server.signal('SIGINT');
     const exit = await exitWithin(first.server, 15_000);
+
+    // Assess
     expect(exit, diagnostics(first.server)).toEqual({ code: 0, signal: null });
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(jarsFor(home), 'no DynamoDB Local left running').toEqual([]);
     expect(await portOpen(jarPort)).toBe(false);
     await first.server.kill();
 
-    // Second run on the same VAULT_HOME: the tenant is still there.
+    // Act: second run on the same VAULT_HOME: the tenant is still there.
     const second = await start();
     const again = await call(second.url, 'POST', '/v1/auth/register', { body: { email, name: 'Laptop' } });
+
+    // Assess
     expect(again.status, again.text).toBe(409);
     expect(statSync(join(home, 'master.key')).mode & 0o777).toBe(0o600);
 
-    // Ctrl-C in a terminal: SIGINT to the whole foreground process group, the jar included.
+    // Act: ctrl-C in a terminal: SIGINT to the whole foreground process group, the jar included.
     second.server.signal('SIGINT', { group: true });
     const exit2 = await exitWithin(second.server, 15_000);
+
+    // Assess
     expect(exit2, diagnostics(second.server)).toEqual({ code: 0, signal: null });
     expect(jarsFor(home)).toEqual([]);
   });
@@ -172,12 +189,15 @@ describe('npm start without Java 17', () => {
   ];
 
   it.each(cases)('refuses in one line: $label', { timeout: 90_000 }, async ({ javaStderr, names }) => {
+    // Prepare
     const pathDir = tempDir('npm-start-path-');
     if (javaStderr) {
       writeFileSync(join(pathDir, 'java'), `#!/bin/sh\necho '${javaStderr}' >&2\n`);
       chmodSync(join(pathDir, 'java'), 0o755);
     }
     const home = tempDir('npm-start-nojava-');
+
+    // Act
     const server = spawnServer({
       HOME: process.env.HOME,
       VAULT_HOME: home,
@@ -185,6 +205,8 @@ describe('npm start without Java 17', () => {
       PATH: `${pathDir}:${binDir}`,
     });
     const exit = await exitWithin(server, 15_000);
+
+    // Assess
     expect(exit, diagnostics(server)).toEqual({ code: 1, signal: null });
 
     const lines = `${server.stderr()}\n${server.stdout()}`.split('\n').filter((l) => l.trim() !== '');
@@ -199,7 +221,7 @@ describe('npm start without Java 17', () => {
 
 describe('a crash of npm start while a webhook delivery waits for its retry', () => {
   it('loses nothing: the restarted server makes the retry', { timeout: 90_000 }, async () => {
-    // Its own table on the test run's DynamoDB Local: other test files' in-process sweepers work on the
+    // Prepare: its own table on the test run's DynamoDB Local: other test files' in-process sweepers work on the
     // shared table, and would make (or be handed) this delivery's retry while this server is down.
     const tableName = `npm-start-${randomUUID()}`;
     tables.push(tableName);
@@ -214,29 +236,40 @@ describe('a crash of npm start while a webhook delivery waits for its retry', ()
         WEBHOOK_SWEEP_SECONDS: '1',
         POWERTOOLS_LOG_LEVEL: 'ERROR',
       });
-
     const receiver = await startReceiver((_req, n) => (n === 1 ? 500 : 200));
     receivers.push(receiver);
 
+    // Act: the first server delivers, the receiver answers 500, the retry is scheduled.
     const first = spawnServer(await env());
     const [, url1 = ''] = await first.waitForStdout(LISTENING, 60_000);
     const reg = await call(url1, 'POST', '/v1/auth/register', {
       body: { email: `crash-${process.pid}-${Date.now()}@example.com`, name: 'Crash' },
     });
+
+    // Assess
     expect(reg.status, reg.text).toBe(201);
     const key: string = reg.body.api_key;
+
+    // Act
     const hook = await call(url1, 'POST', '/v1/webhooks', {
       key,
       body: { url: receiver.url, events: ['token.created'] },
     });
+
+    // Assess
     expect(hook.status, hook.text).toBe(201);
     const { id: hookId, secret } = hook.body as { id: string; secret: string };
+
+    // Act
     const token = await call(url1, 'POST', '/v1/tokens', {
       key,
       body: { provider: 'github', key: 'u-crash', access_token: 'gho_secret' },
     });
+
+    // Assess
     expect(token.status, token.text).toBe(201);
 
+    // Act
     const latest = async (base: string) =>
       (await call(base, 'GET', `/v1/webhooks/${hookId}/deliveries`, { key })).body?.data?.[0];
     await waitFor(() => (receiver.received.length >= 1 ? true : undefined), 15_000, 'the first delivery');
@@ -249,15 +282,24 @@ describe('a crash of npm start while a webhook delivery waits for its retry', ()
       10_000,
       'the first attempt in the log',
     );
+
+    // Assess
     expect(waiting.status).toBe('pending');
 
-    // The crash: SIGKILL to tsx, the node under it, everything; no shutdown code runs.
+    // Act: the crash: SIGKILL to tsx, the node under it, everything; no shutdown code runs.
     first.signal('SIGKILL', { group: true });
+
+    // Assess
     expect(await exitWithin(first, 5_000), 'tsx and the node under it are all gone').not.toBe('timeout');
     await first.kill();
+
+    // Act
     await sleep(3_000);
+
+    // Assess
     expect(receiver.received, 'nothing delivers while the server is down').toHaveLength(1);
 
+    // Act
     const second = spawnServer(await env());
     const [, url2 = ''] = await second.waitForStdout(LISTENING, 60_000);
     await waitFor(
@@ -273,6 +315,8 @@ describe('a crash of npm start while a webhook delivery waits for its retry', ()
       10_000,
       'the delivery to succeed',
     );
+
+    // Assess
     expect(done.attempts).toBe(2);
     expect(done.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 200]);
 

@@ -93,6 +93,7 @@ const auth = (key = tenant.key) => ({ authorization: `Bearer ${key}` });
 
 describe('the proxy', () => {
   it('injects the token, forwards method, path, query and body, and returns what the provider sent', async () => {
+    // Prepare
     const t = await seed();
     up.respond = (_req, res) => {
       res.writeHead(201, {
@@ -103,6 +104,8 @@ describe('the proxy', () => {
       });
       res.end('{"made":true}');
     };
+
+    // Act
     const res = await raw(
       'POST',
       '/v1/proxy/acme/v2/items?limit=5&q=a%20b',
@@ -121,6 +124,8 @@ describe('the proxy', () => {
       },
       Buffer.from('{"name":"x"}'),
     );
+
+    // Assess
     expect(res.status).toBe(201);
     expect(res.body.toString()).toBe('{"made":true}');
     expect(res.headers['content-type']).toBe('application/vnd.acme+json');
@@ -145,53 +150,81 @@ describe('the proxy', () => {
   });
 
   it('picks the token by Vault-Token-Id too, and only for the provider in the path', async () => {
+    // Prepare
     const t = await seed();
+
+    // Act
     const ok = await api.call('GET', '/v1/proxy/acme/me', {
       key: tenant.key,
       headers: { 'vault-token-id': t.id },
     });
+
+    // Assess
     expect(ok.status).toBe(200);
     expect(ok.body.authorization).toBe(`Bearer ${t.access_token}`);
+
+    // Act
     const other = await api.call('GET', '/v1/proxy/github/me', {
       key: tenant.key,
       headers: { 'vault-token-id': t.id },
     });
+
+    // Assess
     expect(other.status).toBe(404);
+
+    // Act
     const neither = await api.call('GET', '/v1/proxy/acme/me', { key: tenant.key });
+
+    // Assess
     expect(neither.status).toBe(400);
+
+    // Act
     const unknown = await api.call('GET', '/v1/proxy/acme/me', {
       key: tenant.key,
       headers: { 'vault-connection-key': 'nobody' },
     });
+
+    // Assess
     expect(unknown.status).toBe(404);
     expect(up.received).toHaveLength(1);
   });
 
   it('takes any method, and needs an API key with tokens:read', async () => {
+    // Prepare
     const t = await seed();
+    const writer = await api.call('POST', '/v1/api-keys', {
+      key: tenant.key,
+      body: { name: 'w', scopes: ['tokens:write'] },
+    });
+
+    // Act
+    const answers = [];
     for (const method of ['GET', 'PUT', 'PATCH', 'DELETE']) {
       const res = await api.call(method, '/v1/proxy/acme/x', {
         key: tenant.key,
         headers: { 'vault-connection-key': t.key },
       });
-      expect(res.status).toBe(200);
-      expect(res.body.method).toBe(method);
+      answers.push({ method, res });
     }
-    const writer = await api.call('POST', '/v1/api-keys', {
-      key: tenant.key,
-      body: { name: 'w', scopes: ['tokens:write'] },
-    });
     const denied = await api.call('GET', '/v1/proxy/acme/x', {
       key: writer.body.api_key,
       headers: { 'vault-connection-key': t.key },
     });
-    expect(denied.status).toBe(403);
     const anon = await api.call('GET', '/v1/proxy/acme/x', { headers: { 'vault-connection-key': t.key } });
+
+    // Assess
+    for (const { method, res } of answers) {
+      expect(res.status).toBe(200);
+      expect(res.body.method).toBe(method);
+    }
+    expect(denied.status).toBe(403);
     expect(anon.status).toBe(401);
     expect(up.received).toHaveLength(4);
   });
 
   it('holds API base URLs to the token URL rules', async () => {
+    // Act: each bad base URL, for a custom provider and for an app.
+    const answers = [];
     for (const [where, url] of [
       ['custom', 'http://example.com/api'], // http only for localhost, and only locally
       ['custom', 'ftp://127.0.0.1/api'],
@@ -216,6 +249,11 @@ describe('the proxy', () => {
             : { api_base_url: url }),
         },
       });
+      answers.push({ where, url, res });
+    }
+
+    // Assess
+    for (const { where, url, res } of answers) {
       expect(res.status, url).toBe(422);
       expect(res.body.errors[0].path).toBe(
         where === 'custom' ? 'body.custom.api_base_url' : 'body.api_base_url',
@@ -224,32 +262,46 @@ describe('the proxy', () => {
   });
 
   it('a provider without an API base URL is a 409, and nothing is sent', async () => {
+    // Prepare
     const res0 = await api.call('POST', '/v1/tokens', {
       key: tenant.key,
       body: { provider: 'salesforce', key: 'org-1', access_token: 'sf-token' },
     });
     expect(res0.status).toBe(201);
+
+    // Act
     const res = await api.call('GET', '/v1/proxy/salesforce/services/data', {
       key: tenant.key,
       headers: { 'vault-connection-key': 'org-1' },
     });
+
+    // Assess
     expect(res.status).toBe(409);
     expect(res.text).not.toContain('sf-token');
     expect(up.received).toHaveLength(0);
   });
 
   it("another tenant's connection is not found", async () => {
+    // Prepare
     const t = await seed();
     const other = await api.register('Other');
+
+    // Act
     const res = await api.call('GET', '/v1/proxy/acme/x', {
       key: other.key,
       headers: { 'vault-token-id': t.id },
     });
+
+    // Assess
     expect(res.status).toBe(404);
+
+    // Act
     const byKey = await api.call('GET', '/v1/proxy/acme/x', {
       key: other.key,
       headers: { 'vault-connection-key': t.key },
     });
+
+    // Assess
     expect(byKey.status).toBe(404);
     expect(up.received).toHaveLength(0);
   });
@@ -271,35 +323,50 @@ describe('the proxy', () => {
     ['encoded NUL', '/v1/proxy/acme/a%00b', 400],
     ['bad percent-encoding', '/v1/proxy/acme/a%zz', 400],
   ])('refuses a path escape: %s', async (_name, path, status) => {
+    // Prepare
     const t = await seed();
+
+    // Act
     const res = await raw('GET', path, { ...auth(), 'vault-connection-key': t.key });
+
+    // Assess
     expect(res.status).toBe(status);
     expect(up.received).toHaveLength(0);
   });
 
   it('keeps encoded characters that are not separators', async () => {
+    // Prepare
     const t = await seed();
+
+    // Act
     const res = await raw('GET', '/v1/proxy/acme/files/a%20b%2Bc/', {
       ...auth(),
       'vault-connection-key': t.key,
     });
+
+    // Assess
     expect(res.status).toBe(200);
     expect(up.received[0]?.url).toBe('/api/files/a%20b%2Bc/');
   });
 
   it('on a 401 refreshes once and retries with the new token', async () => {
+    // Prepare
     const t = await seed();
     up.respond = (_req, res, r) => {
       const fresh = r.headers.authorization !== `Bearer ${t.access_token}`;
       res.writeHead(fresh ? 200 : 401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ fresh }));
     };
+
+    // Act
     const res = await raw(
       'PUT',
       '/v1/proxy/acme/doc',
       { ...auth(), 'vault-connection-key': t.key },
       Buffer.from('v2'),
     );
+
+    // Assess
     expect(res.status).toBe(200);
     expect(JSON.parse(res.body.toString())).toEqual({ fresh: true });
     expect(idp.tokenRequests.refresh_token).toBe(1);
@@ -310,6 +377,7 @@ describe('the proxy', () => {
   });
 
   it('on a second 401 gives up: exactly one refresh and one retry, and the 401 comes back', async () => {
+    // Prepare
     const t = await seed();
     up.respond = (_req, res) => {
       res.writeHead(401, {
@@ -318,7 +386,11 @@ describe('the proxy', () => {
       });
       res.end('{"error":"invalid_token"}');
     };
+
+    // Act
     const res = await raw('GET', '/v1/proxy/acme/me', { ...auth(), 'vault-connection-key': t.key });
+
+    // Assess
     expect(res.status).toBe(401);
     expect(res.body.toString()).toBe('{"error":"invalid_token"}');
     expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"');
@@ -327,6 +399,7 @@ describe('the proxy', () => {
   });
 
   it('a 401 with a token that cannot refresh comes back as is, without a retry', async () => {
+    // Prepare
     const res0 = await api.call('POST', '/v1/tokens', {
       key: tenant.key,
       body: { provider: 'acme', key: 'no-refresh', access_token: 'static-token' },
@@ -336,7 +409,11 @@ describe('the proxy', () => {
       res.writeHead(401);
       res.end('nope');
     };
+
+    // Act
     const res = await raw('GET', '/v1/proxy/acme/me', { ...auth(), 'vault-connection-key': 'no-refresh' });
+
+    // Assess
     expect(res.status).toBe(401);
     expect(res.body.toString()).toBe('nope');
     expect(up.received).toHaveLength(1);
@@ -344,17 +421,23 @@ describe('the proxy', () => {
   });
 
   it('refreshes a token about to expire before calling', async () => {
+    // Prepare
     const t = await seed(undefined, 60); // inside the refresh margin
+
+    // Act
     const res = await api.call('GET', '/v1/proxy/acme/me', {
       key: tenant.key,
       headers: { 'vault-connection-key': t.key },
     });
+
+    // Assess
     expect(res.status).toBe(200);
     expect(idp.tokenRequests.refresh_token).toBe(1);
     expect(res.body.authorization).not.toBe(`Bearer ${t.access_token}`);
   });
 
   it('streams a large response (7 MB): the first bytes arrive before the provider has sent the rest', async () => {
+    // Prepare
     const t = await seed();
     const chunk = randomBytes(1024 * 1024);
     let release!: () => void;
@@ -370,6 +453,8 @@ describe('the proxy', () => {
     };
     const hash = createHash('sha256');
     let total = 0;
+
+    // Act
     const status = await new Promise<number>((resolve, reject) => {
       const req = request(
         `${api.url}/v1/proxy/acme/blob`,
@@ -387,6 +472,8 @@ describe('the proxy', () => {
       req.on('error', reject);
       req.end();
     });
+
+    // Assess
     expect(status).toBe(200);
     expect(total).toBe(7 * chunk.length);
     const expected = createHash('sha256');
@@ -395,28 +482,38 @@ describe('the proxy', () => {
   });
 
   it('sends a large binary request body (7 MB) intact', async () => {
+    // Prepare
     const t = await seed();
     const body = randomBytes(7 * 1024 * 1024);
+
+    // Act
     const res = await raw(
       'POST',
       '/v1/proxy/acme/upload',
       { ...auth(), 'vault-connection-key': t.key, 'content-type': 'application/octet-stream' },
       body,
     );
+
+    // Assess
     expect(res.status).toBe(200);
     expect(up.received[0]?.bodyBytes).toBe(body.length);
     expect(up.received[0]?.bodySha256).toBe(createHash('sha256').update(body).digest('hex'));
   });
 
   it('records each call in the log, without a token, a key or a body', async () => {
+    // Prepare
     const t = await seed();
     logged.length = 0;
+
+    // Act
     await raw(
       'POST',
       '/v1/proxy/acme/logged/path?secret_query=1',
       { ...auth(), 'vault-connection-key': t.key },
       Buffer.from('body-secret-123'),
     );
+
+    // Assess
     const lines = logged.filter((l) => l.includes('"Proxy call"')).map((l) => JSON.parse(l));
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({

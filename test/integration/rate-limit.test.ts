@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/dynamodb-local.js';
 import { baseEnv, freePort, killAll, spawnServer } from '../helpers/process.js';
 
@@ -54,9 +54,10 @@ const list = (url: string, key: string) =>
 describe('per-tenant rate limit', () => {
   let a = '';
   let b = '';
-  it('starts two instances', { timeout: 90_000 }, async () => {
+  // Starting the instances is set-up, not a test.
+  beforeAll(async () => {
     [a, b] = await Promise.all([instance(), instance()]);
-  });
+  }, 90_000);
 
   it('answers 429 with Retry-After and RateLimit headers over the burst; other tenants are not affected', async () => {
     // Prepare
@@ -106,9 +107,12 @@ describe('per-tenant rate limit', () => {
   });
 
   it('public routes are not limited', async () => {
+    // Act
     const codes = await Promise.all(
       Array.from({ length: BURST + 2 }, () => fetch(`${a}/health`).then((r) => r.status)),
     );
+
+    // Assess
     expect(codes.every((c) => c === 200)).toBe(true);
   });
 });

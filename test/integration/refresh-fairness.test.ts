@@ -79,6 +79,7 @@ const backoffOf = (item: Record<string, unknown>) =>
 
 describe('a provider’s token response is bounded', () => {
   it('a 300 KB scope is a recorded refresh failure: refresh_failed, last_error, backoff, event; a forced refresh answers 502', async () => {
+    // Prepare: the provider answers with a 300 KB scope.
     const { tenantId, key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
     idp.mode = 'custom';
@@ -86,7 +87,11 @@ describe('a provider’s token response is bounded', () => {
       status: 200,
       body: { access_token: 'new-at', token_type: 'Bearer', expires_in: 3600, scope: 'x'.repeat(300 * 1024) },
     };
+
+    // Act
     const res = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(res.status).toBe(502);
     expect(res.headers.get('content-type')).toContain('application/problem+json');
     expect(res.body.detail).toContain('invalid_response');
@@ -109,6 +114,7 @@ describe('a provider’s token response is bounded', () => {
   });
 
   it('a response body over the fetch cap (2 MB) is an invalid response too', async () => {
+    // Prepare
     const { key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
     idp.mode = 'custom';
@@ -121,7 +127,11 @@ describe('a provider’s token response is bounded', () => {
         scope: 'x'.repeat(2 * 1024 * 1024),
       },
     };
+
+    // Act
     const res = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(res.status).toBe(502);
     expect(res.body.detail).toContain('invalid_response');
     const meta = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
@@ -129,6 +139,7 @@ describe('a provider’s token response is bounded', () => {
   });
 
   it('an expires_in of 1e300 in the scheduled job is a recorded failure with backoff, not an exception', async () => {
+    // Prepare
     const { tenantId, key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
     idp.mode = 'custom';
@@ -136,25 +147,39 @@ describe('a provider’s token response is bounded', () => {
       status: 200,
       body: { access_token: 'new-at', refresh_token: 'new-rt', token_type: 'Bearer', expires_in: 1e300 },
     };
+
+    // Act
     const { refreshDue } = await import('../../lib/refresh/job.js');
     const run = await refreshDue(() => 60_000);
+
+    // Assess
     expect(run.failed).toBeGreaterThanOrEqual(1);
     const item = await stored(tenantId, seeded.id);
     expect(item).toMatchObject({ status: 'refresh_failed', last_error: { code: 'invalid_response' } });
     expect(backoffOf(item)).toBeGreaterThan(40);
-    // the next run leaves it alone: backed off, not retried at once
+
+    // Act: the next run leaves it alone: backed off, not retried at once
     const calls = idp.tokenRequests.refresh_token;
     await refreshDue(() => 60_000);
+
+    // Assess
     expect(idp.tokenRequests.refresh_token).toBe(calls);
   });
 
   it('connect applies the same bounds: an out-of-bounds code exchange stores nothing', async () => {
+    // Prepare
     const { key } = await tenantWithApp(idp);
+
+    // Act: a connect session, through consent, to a code exchange answered out of bounds.
     const session = await api.call('POST', '/v1/connect/sessions', {
       key,
       body: { provider: 'acme', key: 'user-1', redirect_url: 'https://app.example.com/oauth/done' },
     });
+
+    // Assess
     expect(session.status).toBe(201);
+
+    // Act
     const callback = await idp.authorize(session.body.authorization_url);
     idp.mode = 'custom';
     idp.customResponse = {
@@ -162,6 +187,8 @@ describe('a provider’s token response is bounded', () => {
       body: { access_token: 'a'.repeat(20_000), token_type: 'Bearer', expires_in: 3600 },
     };
     const res = await api.call('GET', `${callback.pathname}${callback.search}`);
+
+    // Assess
     expect(res.status).toBe(302);
     const back = new URL(res.headers.get('location') as string);
     expect(back.searchParams.get('status')).toBe('error');
@@ -171,11 +198,16 @@ describe('a provider’s token response is bounded', () => {
   });
 
   it('provider error text is cut and stripped before it is stored', async () => {
+    // Prepare
     const { key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
     idp.mode = 'custom';
     idp.customResponse = { status: 400, body: { error: `bad"<code>\n${'e'.repeat(100_000)}` } };
+
+    // Act
     const res = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(res.status).toBe(502);
     const meta = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
     expect(meta.body.status).toBe('refresh_failed');
@@ -185,6 +217,7 @@ describe('a provider’s token response is bounded', () => {
   });
 
   it('a failed write after the provider answered is recorded as internal_error with backoff', async () => {
+    // Prepare: the first token write after the provider answered fails.
     const { tenantId, key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
     const { ddb } = await import('../../lib/aws.js');
@@ -199,7 +232,11 @@ describe('a provider’s token response is bounded', () => {
       }
       return send(cmd as never);
     }) as never);
+
+    // Act
     const res = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(failedWrites).toBe(1);
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBeTruthy();
@@ -209,6 +246,7 @@ describe('a provider’s token response is bounded', () => {
   });
 
   it('a storage error before the lease in the scheduled job still moves the token’s due time', async () => {
+    // Prepare: the first read of the OAuth app in the job fails.
     const { tenantId, key } = await tenantWithApp(idp);
     const seeded = await seedToken(key, idp);
     const { ddb } = await import('../../lib/aws.js');
@@ -224,8 +262,12 @@ describe('a provider’s token response is bounded', () => {
       }
       return send(cmd as never);
     }) as never);
+
+    // Act
     const { refreshDue } = await import('../../lib/refresh/job.js');
     await refreshDue(() => 60_000);
+
+    // Assess
     expect(failedReads).toBe(1);
     const item = await stored(tenantId, seeded.id);
     expect(item).toMatchObject({ status: 'refresh_failed', last_error: { code: 'internal_error' } });
@@ -237,7 +279,7 @@ describe('fair scheduling', () => {
   it('a tenant flooding a slow, failing provider does not delay another tenant’s refreshes past the first run', async () => {
     const slowIdp = await startOAuthServer({ redirectUris: [`${api.url}/v1/connect/callback`] });
     try {
-      // The flooding tenant's 120 tokens are due first (older), at a provider that takes 1.5 s and
+      // Prepare: the flooding tenant's 120 tokens are due first (older), at a provider that takes 1.5 s and
       // then refuses them (made-up refresh tokens).
       const flood = await tenantWithApp(slowIdp);
       const floodTokens: string[] = [];
@@ -255,11 +297,12 @@ describe('fair scheduling', () => {
       slowIdp.delayMs = 1500;
       slowIdp.tokenRequests.refresh_token = 0;
 
-      // One run with 3 s of work time: oldest-first with 8 workers would spend it all on the flood.
+      // Act: one run with 3 s of work time: oldest-first with 8 workers would spend it all on the flood.
       const { refreshDue } = await import('../../lib/refresh/job.js');
       const deadline = Date.now() + 3000;
       const run = await refreshDue(() => 20_000 + deadline - Date.now());
 
+      // Assess
       for (const t of otherTokens) {
         const item = await stored(other.tenantId, t.id);
         expect(item.status).toBe('active');

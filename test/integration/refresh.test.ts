@@ -67,8 +67,13 @@ async function eventsOf(tenantId: string): Promise<string[]> {
 
 describe('providers and OAuth apps', () => {
   it('lists the provider catalog', async () => {
+    // Prepare
     const { key } = await api.register();
+
+    // Act
     const res = await api.call('GET', '/v1/providers', { key });
+
+    // Assess
     expect(res.status).toBe(200);
     expect(res.body.data.length).toBeGreaterThanOrEqual(31);
     expect(res.body.data.find((p: { id: string }) => p.id === 'google')).toMatchObject({
@@ -78,8 +83,13 @@ describe('providers and OAuth apps', () => {
   });
 
   it('stores the client secret sealed and never returns it', async () => {
+    // Prepare
     const { tenantId, key } = await tenantWithApp();
+
+    // Act
     const list = await api.call('GET', '/v1/oauth-apps', { key });
+
+    // Assess
     expect(list.status).toBe(200);
     expect(list.body.data[0]).toMatchObject({
       provider: 'acme',
@@ -96,7 +106,8 @@ describe('providers and OAuth apps', () => {
       }),
     );
     expect(JSON.stringify(items.Items)).not.toContain(idp.clientSecret);
-    // a second app for the same provider is a conflict; unknown providers need `custom`
+
+    // Act: a second app for the same provider is a conflict; unknown providers need `custom`
     const dup = await api.call('POST', '/v1/oauth-apps', {
       key,
       body: {
@@ -107,24 +118,41 @@ describe('providers and OAuth apps', () => {
         custom: { name: 'A', authorization_url: idp.authorizationUrl, token_url: idp.tokenUrl },
       },
     });
+
+    // Assess
     expect(dup.status).toBe(409);
+
+    // Act
     const unknown = await api.call('POST', '/v1/oauth-apps', {
       key,
       body: { provider: 'nope', client_id: 'x', client_secret: 'y', redirect_urls: ['https://a.example'] },
     });
+
+    // Assess
     expect(unknown.status).toBe(422);
-    expect((await api.call('DELETE', '/v1/oauth-apps/acme', { key })).status).toBe(204);
-    expect((await api.call('DELETE', '/v1/oauth-apps/acme', { key })).status).toBe(404);
+
+    // Act
+    const deleted = await api.call('DELETE', '/v1/oauth-apps/acme', { key });
+    const again = await api.call('DELETE', '/v1/oauth-apps/acme', { key });
+
+    // Assess
+    expect(deleted.status).toBe(204);
+    expect(again.status).toBe(404);
   });
 });
 
 describe('connect flow', () => {
   it('authorizes with PKCE, exchanges the code, stores the token and returns the browser to the app', async () => {
+    // Prepare
     const { tenantId, key } = await tenantWithApp();
+
+    // Act
     const session = await api.call('POST', '/v1/connect/sessions', {
       key,
       body: { provider: 'acme', key: 'user-7', redirect_url: `${APP_RETURN}?from=test` },
     });
+
+    // Assess
     expect(session.status).toBe(201);
     const authUrl = new URL(session.body.authorization_url);
     expect(authUrl.origin + authUrl.pathname).toBe(idp.authorizationUrl);
@@ -133,9 +161,16 @@ describe('connect flow', () => {
     expect(authUrl.searchParams.get('scope')).toBe('read write');
     expect(Date.parse(session.body.expires_at) - Date.now()).toBeGreaterThan(590_000);
 
+    // Act
     const callback = await idp.authorize(session.body.authorization_url);
+
+    // Assess
     expect(callback.searchParams.get('code')).toBeTruthy();
+
+    // Act
     const res = await api.call('GET', `${callback.pathname}${callback.search}`);
+
+    // Assess
     expect(res.status).toBe(302);
     const back = new URL(res.headers.get('location') as string);
     expect(back.origin + back.pathname).toBe(APP_RETURN);
@@ -147,13 +182,19 @@ describe('connect flow', () => {
     });
     expect(idp.tokenRequests.authorization_code).toBe(1);
 
-    // the app confirms the connection (test/integration/connect-confirm.test.ts covers this step)
+    // Act: the app confirms the connection (test/integration/connect-confirm.test.ts covers this step)
     const confirmed = await api.call('POST', '/v1/connect/exchange', {
       key,
       body: { connect_code: back.searchParams.get('connect_code') },
     });
+
+    // Assess
     expect(confirmed.status, confirmed.text).toBe(200);
+
+    // Act
     const token = await api.call('GET', `/v1/tokens/${confirmed.body.id}`, { key });
+
+    // Assess
     expect(token.status).toBe(200);
     expect(token.body).toMatchObject({
       provider: 'acme',
@@ -164,12 +205,14 @@ describe('connect flow', () => {
     expect(token.body.access_token.length).toBeGreaterThan(20);
     expect(await eventsOf(tenantId)).toEqual(expect.arrayContaining(['token.created', 'connection.created']));
 
-    // the state is single-use
+    // Act: the state is single-use
     const replay = await api.call('GET', `${callback.pathname}${callback.search}`);
+
+    // Assess
     expect(replay.status).toBe(400);
     expect(idp.tokenRequests.authorization_code).toBe(1);
 
-    // connecting the same (provider, key) again replaces the token in place
+    // Act: connecting the same (provider, key) again replaces the token in place
     const again = await api.call('POST', '/v1/connect/sessions', {
       key,
       body: { provider: 'acme', key: 'user-7', redirect_url: APP_RETURN },
@@ -181,12 +224,15 @@ describe('connect flow', () => {
       key,
       body: { connect_code: back2.searchParams.get('connect_code') },
     });
+
+    // Assess
     expect(confirmed2.body.id).toBe(confirmed.body.id);
     const replaced = await api.call('GET', `/v1/tokens/${confirmed2.body.id}`, { key });
     expect(replaced.body.access_token).not.toBe(token.body.access_token);
   });
 
   it('refuses an expired state', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const session = await api.call('POST', '/v1/connect/sessions', {
       key,
@@ -205,19 +251,28 @@ describe('connect flow', () => {
         ExpressionAttributeValues: { ':past': new Date(Date.now() - 1000).toISOString() },
       }),
     );
+
+    // Act
     const res = await api.call('GET', `${callback.pathname}${callback.search}`);
+
+    // Assess
     expect(res.status).toBe(400);
     expect(idp.tokenRequests.authorization_code).toBe(0);
   });
 
   it('returns a denied consent to the app as an error', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const session = await api.call('POST', '/v1/connect/sessions', {
       key,
       body: { provider: 'acme', key: 'u', redirect_url: APP_RETURN },
     });
     const callback = await idp.authorize(session.body.authorization_url, { deny: true });
+
+    // Act
     const res = await api.call('GET', `${callback.pathname}${callback.search}`);
+
+    // Assess
     expect(res.status).toBe(302);
     const back = new URL(res.headers.get('location') as string);
     expect(back.searchParams.get('status')).toBe('error');
@@ -225,7 +280,11 @@ describe('connect flow', () => {
   });
 
   it('refuses a redirect_url outside the app’s list (no open redirect) and a provider without an app', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
+
+    // Act: each redirect_url outside the list, then a provider without an app.
+    const answers = [];
     for (const redirect_url of [
       'https://evil.example/oauth',
       'https://app.example.com.evil.example/oauth',
@@ -235,21 +294,29 @@ describe('connect flow', () => {
         key,
         body: { provider: 'acme', key: 'u', redirect_url },
       });
-      expect(res.status, redirect_url).toBe(422);
+      answers.push({ redirect_url, res });
     }
     const none = await api.call('POST', '/v1/connect/sessions', {
       key,
       body: { provider: 'google', key: 'u', redirect_url: APP_RETURN },
     });
+
+    // Assess
+    for (const { redirect_url, res } of answers) expect(res.status, redirect_url).toBe(422);
     expect(none.status).toBe(409);
   });
 });
 
 describe('refresh', () => {
   it('GET refreshes a token expiring within the margin, rotating the refresh token; a fresh one is not refreshed', async () => {
+    // Prepare
     const { tenantId, key } = await tenantWithApp();
     const seeded = await seedToken(key);
+
+    // Act
     const got = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
+
+    // Assess
     expect(got.status).toBe(200);
     expect(idp.tokenRequests.refresh_token).toBe(1);
     expect(got.body.access_token).not.toBe(seeded.access_token);
@@ -258,13 +325,16 @@ describe('refresh', () => {
     expect(got.body.last_refreshed_at).not.toBeNull();
     expect(await eventsOf(tenantId)).toContain('token.refreshed');
 
+    // Act
     const again = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
+
+    // Assess
     expect(again.body.access_token).toBe(got.body.access_token);
     expect(idp.tokenRequests.refresh_token).toBe(1);
   });
 
   it('a refresh response without a refresh token keeps the old one', async () => {
-    // A provider that never rotates (many send no refresh_token on refresh): a minimal real endpoint.
+    // Prepare: a provider that never rotates (many send no refresh_token on refresh): a minimal real endpoint.
     const { createServer } = await import('node:http');
     let grants = 0;
     const server = createServer((req, res) => {
@@ -314,9 +384,17 @@ describe('refresh', () => {
           expires_in: 10,
         },
       });
+
+      // Act
       const first = await api.call('POST', `/v1/tokens/${made.body.id}/refresh`, { key });
+
+      // Assess
       expect(first.body).toMatchObject({ access_token: 'at-1', refresh_token: 'static-refresh' });
+
+      // Act
       const second = await api.call('POST', `/v1/tokens/${made.body.id}/refresh`, { key });
+
+      // Assess
       expect(second.body).toMatchObject({ access_token: 'at-2', refresh_token: 'static-refresh' });
     } finally {
       server.close();
@@ -324,11 +402,20 @@ describe('refresh', () => {
   });
 
   it('POST /refresh forces a refresh; the new refresh token works for the next one', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const seeded = await seedToken(key, { expires_in: 3600 });
+
+    // Act
     const first = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(first.status).toBe(200);
+
+    // Act
     const second = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(second.status).toBe(200);
     expect(second.body.access_token).not.toBe(first.body.access_token);
     expect(idp.tokenRequests.refresh_token).toBe(2);
@@ -361,10 +448,15 @@ describe('refresh', () => {
   });
 
   it('invalid_grant marks the token needs_reauth and stops calling the provider', async () => {
+    // Prepare
     const { tenantId, key } = await tenantWithApp();
     const seeded = await seedToken(key);
     await idp.revoke(seeded.refresh_token);
+
+    // Act
     const res = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
     expect(res.status).toBe(409);
     expect(res.body.detail).toContain('invalid_grant');
     const meta = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
@@ -373,8 +465,13 @@ describe('refresh', () => {
     expect(await eventsOf(tenantId)).toEqual(
       expect.arrayContaining(['token.refresh_failed', 'token.needs_reauth']),
     );
+
+    // Act
     const calls = idp.tokenRequests.refresh_token;
-    expect((await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key })).status).toBe(409);
+    const retried = await api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key });
+
+    // Assess
+    expect(retried.status).toBe(409);
     expect(idp.tokenRequests.refresh_token).toBe(calls);
   });
 
@@ -392,6 +489,8 @@ describe('refresh', () => {
     expect(cooled.headers.get('retry-after')).toBeTruthy();
     expect(idp.tokenRequests.refresh_token).toBe(1);
     // Once the cooldown is over the scheduled job retries, and the intact refresh token works.
+
+    // Act
     idp.mode = 'ok';
     const { ddb, tableName } = await import('../../lib/aws.js');
     const { refreshDue } = await import('../../lib/refresh/job.js');
@@ -410,6 +509,8 @@ describe('refresh', () => {
       }),
     );
     await refreshDue(() => 60_000);
+
+    // Assess
     const healed = await api.call('GET', `/v1/tokens/${seeded.id}`, { key });
     expect(healed.body).toMatchObject({ status: 'active', last_error: null });
     expect(healed.body.access_token).not.toBe(seeded.access_token);
@@ -417,16 +518,21 @@ describe('refresh', () => {
   });
 
   it('20 concurrent refreshes of one token make exactly one provider call and agree on the result', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const seeded = await seedToken(key);
     idp.mode = 'slow';
     idp.delayMs = 400;
+
+    // Act
     const calls = Array.from({ length: 20 }, (_, i) =>
       i % 2
         ? api.call('POST', `/v1/tokens/${seeded.id}/refresh`, { key })
         : api.call('GET', `/v1/tokens/${seeded.id}`, { key }),
     );
     const results = await Promise.all(calls);
+
+    // Assess
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     expect(idp.tokenRequests.refresh_token).toBe(1);
     const tokens = new Set(results.map((r) => r.body.access_token));
@@ -435,11 +541,16 @@ describe('refresh', () => {
   });
 
   it('the scheduled job refreshes what is due, and only that', async () => {
+    // Prepare
     const { key } = await tenantWithApp();
     const due = await seedToken(key, { expires_in: 60 });
     const fresh = await seedToken(key, { expires_in: 3600 });
+
+    // Act
     const { refreshDue } = await import('../../lib/refresh/job.js');
     const run = await refreshDue(() => 60_000);
+
+    // Assess
     expect(run.refreshed).toBeGreaterThanOrEqual(1);
     const a = await api.call('GET', `/v1/tokens/${due.id}`, { key });
     expect(a.body.last_refreshed_at).not.toBeNull();
@@ -447,9 +558,12 @@ describe('refresh', () => {
     const b = await api.call('GET', `/v1/tokens/${fresh.id}`, { key });
     expect(b.body.last_refreshed_at).toBeNull();
     expect(b.body.access_token).toBe(fresh.access_token);
-    // run again: nothing of this tenant is due any more
+
+    // Act: run again: nothing of this tenant is due any more
     const before = idp.tokenRequests.refresh_token;
     await refreshDue(() => 60_000);
+
+    // Assess
     expect(idp.tokenRequests.refresh_token).toBe(before);
   });
 });

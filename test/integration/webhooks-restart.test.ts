@@ -42,6 +42,7 @@ const latest = async (webhookId: string) => {
 
 describe('restart of the local server mid-retry', () => {
   it('completes the delivery after the restart', async () => {
+    // Prepare: a delivery whose first attempt failed and waits for its retry.
     const r = await startReceiver((_req, n) => (n === 1 ? 500 : 200));
     receivers.push(r);
     const hook = await hookFor(r);
@@ -57,14 +58,19 @@ describe('restart of the local server mid-retry', () => {
       10_000,
       'the first attempt',
     );
+
+    // Assess
     expect(waiting.status).toBe('pending');
     expect(Date.parse(waiting.next_attempt_at)).toBeGreaterThan(Date.now());
 
-    // Stop the server (and its in-process queue worker) while the retry waits; stay down past its due time.
+    // Act: stop the server (and its in-process queue worker) while the retry waits; stay down past its due time.
     await api.close();
     await new Promise((ok) => setTimeout(ok, 4_000));
+
+    // Assess
     expect(r.received).toHaveLength(1);
 
+    // Act
     api = await startApi({ jobs: true });
     const done = await waitFor(
       async () => {
@@ -74,6 +80,8 @@ describe('restart of the local server mid-retry', () => {
       10_000,
       'the retry after restart',
     );
+
+    // Assess
     expect(done.attempts).toBe(2);
     expect(done.attempt_log.map((a: { status_code: number }) => a.status_code)).toEqual([500, 200]);
     expect(r.received).toHaveLength(2);
@@ -84,19 +92,27 @@ describe('restart of the local server mid-retry', () => {
   });
 
   it('fans out an event whose dispatch never ran (crash right after commit)', async () => {
+    // Prepare
     const r = await startReceiver();
     receivers.push(r);
     const hook = await hookFor(r);
     const { ddb, tableName } = await import('../../lib/aws.js');
     const { newEvent } = await import('../../lib/events/outbox.js');
     const { eventItem } = await import('../../lib/store/events.js');
+
+    // Act
     const event = newEvent(tenant.tenantId, 'token.created', { token: { id: 'tok_orphan' } });
     // Committed only: no dispatchSoon (as if the process died after the transaction).
     await ddb.send(new PutCommand({ TableName: tableName, Item: eventItem(event) }));
     await new Promise((ok) => setTimeout(ok, 1_500));
+
+    // Assess
     expect(r.received).toHaveLength(0);
 
+    // Act
     await waitFor(() => (r.received.length > 0 ? true : undefined), 15_000, 'the swept event');
+
+    // Assess
     expect(r.received[0]?.headers['webhook-id']).toBe(event.id);
     const d = await waitFor(
       async () => {

@@ -12,8 +12,11 @@ import { root } from '../helpers/process.js';
 const run = promisify(execFile);
 
 it('compiles to ESM with declarations, and the bin runs on plain node', async () => {
+  // Act
   const out = join(root, 'sdk/dist');
   await run(join(root, 'sdk/node_modules/.bin/tsc'), ['-p', join(root, 'sdk/tsconfig.build.json')]);
+
+  // Assess
   const sdk = await import(pathToFileURL(join(out, 'index.js')).href);
   expect(typeof sdk.Vault).toBe('function');
   expect(typeof sdk.verifyWebhook).toBe('function');

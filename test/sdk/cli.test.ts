@@ -77,7 +77,10 @@ const json = (r: Run) => JSON.parse(r.stdout);
 
 describe('vault CLI', () => {
   it('documents its commands and exit codes', async () => {
+    // Act
     const r = await run(['--help']);
+
+    // Assess
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Exit codes:/);
     expect(r.stdout).toMatch(/5 not found/);
@@ -85,7 +88,10 @@ describe('vault CLI', () => {
   });
 
   it('login reads the key from stdin and keeps it in a 0600 file under XDG_CONFIG_HOME', async () => {
+    // Act
     const r = await run(['login', '--url', api.url], { stdin: `${adminKey}\n` });
+
+    // Assess
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain(adminKey);
     const path = join(configHome, 'token-vault', 'config.json');
@@ -94,7 +100,10 @@ describe('vault CLI', () => {
   });
 
   it('tokens put, ls, get (secrets hidden unless asked), rm; not found is exit 5', async () => {
+    // Prepare
     await run(['login', '--url', api.url, '--key', adminKey]);
+
+    // Act: put, then list, read and remove in turn.
     const put = await run(
       [
         'tokens',
@@ -111,50 +120,79 @@ describe('vault CLI', () => {
       ],
       { stdin: 'ya29.cli-secret' },
     );
+
+    // Assess
     expect(put.code).toBe(0);
     const id: string = json(put).id;
 
+    // Act
     const ls = await run(['tokens', 'ls']);
+    const lsJson = await run(['tokens', 'ls', '--json', '--provider', 'google']);
+
+    // Assess
     expect(ls.code).toBe(0);
     expect(ls.stdout).toMatch(/^ID\s+PROVIDER\s+KEY/);
     expect(ls.stdout).toContain(id);
-    expect(
-      json(await run(['tokens', 'ls', '--json', '--provider', 'google'])).map((t: { id: string }) => t.id),
-    ).toEqual([id]);
+    expect(json(lsJson).map((t: { id: string }) => t.id)).toEqual([id]);
 
+    // Act
     const get = await run(['tokens', 'get', id]);
+    const getJson = await run(['tokens', 'get', id, '--json']);
+    const getSecrets = await run(['tokens', 'get', id, '--json', '--show-secrets']);
+
+    // Assess
     expect(get.code).toBe(0);
     expect(get.stdout).toContain('cli-user');
     expect(get.stdout).not.toContain('ya29.cli-secret');
-    expect(json(await run(['tokens', 'get', id, '--json'])).access_token).not.toBe('ya29.cli-secret');
-    expect(json(await run(['tokens', 'get', id, '--json', '--show-secrets'])).access_token).toBe(
-      'ya29.cli-secret',
-    );
+    expect(json(getJson).access_token).not.toBe('ya29.cli-secret');
+    expect(json(getSecrets).access_token).toBe('ya29.cli-secret');
 
-    expect((await run(['tokens', 'rm', id])).code).toBe(0);
+    // Act
+    const rm = await run(['tokens', 'rm', id]);
     const gone = await run(['tokens', 'get', id]);
+
+    // Assess
+    expect(rm.code).toBe(0);
     expect(gone.code).toBe(5);
     expect(gone.stderr).toMatch(/Token not found\. \(request .+\)/);
   });
 
   it('environment overrides the config file; a bad key is exit 3, a missing scope exit 4', async () => {
+    // Prepare
     await run(['login', '--url', api.url, '--key', adminKey]);
+
+    // Act
     const bad = await run(['tokens', 'ls'], {
       env: { VAULT_API_KEY: `vk_live_0000000000000000_${'A'.repeat(43)}` },
     });
+
+    // Assess
     expect(bad.code).toBe(3);
+
+    // Prepare
     const reader = await new Vault({ baseUrl: api.url, apiKey: adminKey }).apiKeys.create({
       name: 'reader',
       scopes: ['tokens:read'],
     });
+
+    // Act
     const denied = await run(['keys', 'ls'], { env: { VAULT_API_KEY: reader.api_key } });
+
+    // Assess
     expect(denied.code).toBe(4);
+
+    // Act
     const nowhere = await run(['tokens', 'ls'], { env: { VAULT_URL: 'http://127.0.0.1:9' } });
+
+    // Assess
     expect(nowhere.code).toBe(9);
   });
 
   it('keys create prints the new key once; ls and revoke do not print keys', async () => {
+    // Prepare
     await run(['login', '--url', api.url, '--key', adminKey]);
+
+    // Act
     const created = await run([
       'keys',
       'create',
@@ -164,38 +202,64 @@ describe('vault CLI', () => {
       'tokens:read,tokens:write',
       '--json',
     ]);
+
+    // Assess
     expect(created.code).toBe(0);
     const { id, api_key } = json(created);
     expect(api_key).toMatch(/^vk_/);
+
+    // Act
     const ls = await run(['keys', 'ls']);
+
+    // Assess
     expect(ls.stdout).toContain(id);
     expect(ls.stdout).not.toContain(api_key);
     expect(ls.stdout).not.toContain(adminKey);
-    expect((await run(['keys', 'revoke', id])).code).toBe(0);
-    expect((await run(['keys', 'revoke', id])).code).toBe(5);
+
+    // Act: revoke twice, then create with a bad scope.
+    const revoked = await run(['keys', 'revoke', id]);
+    const again = await run(['keys', 'revoke', id]);
     const invalid = await run(['keys', 'create', '--name', 'x', '--scopes', 'nope']);
+
+    // Assess
+    expect(revoked.code).toBe(0);
+    expect(again.code).toBe(5);
     expect(invalid.code).toBe(7);
   });
 
   it('webhooks ls, deliveries and retry', async () => {
+    // Prepare
     await run(['login', '--url', api.url, '--key', adminKey]);
     const vault = new Vault({ baseUrl: api.url, apiKey: adminKey });
     const hook = await vault.webhooks.create({ url: 'http://127.0.0.1:9/hook', events: ['token.created'] });
+
+    // Act
     const ls = await run(['webhooks', 'ls']);
+
+    // Assess
     expect(ls.code).toBe(0);
     expect(ls.stdout).toContain(hook.id);
     expect(ls.stdout).not.toContain(hook.secret);
+
+    // Act
     await vault.webhooks.test(hook.id);
     const deliveries = await run(['webhooks', 'deliveries', hook.id, '--json']);
+
+    // Assess
     expect(deliveries.code).toBe(0);
     const [d] = json(deliveries);
     expect(d.event_type).toBe('ping');
+
+    // Act
     const retry = await run(['webhooks', 'retry', hook.id, d.id]);
+
+    // Assess
     expect([0, 6]).toContain(retry.code);
     expect((await run(['webhooks', 'retry', hook.id, 'dlv_missing'])).code).toBe(5);
   });
 
   it('connect prints the authorization URL and waits for the outcome of a real OAuth flow', async () => {
+    // Prepare
     await run(['login', '--url', api.url, '--key', adminKey]);
     const port = await freePort();
     const vault = new Vault({ baseUrl: api.url, apiKey: adminKey });
@@ -213,6 +277,8 @@ describe('vault CLI', () => {
       },
     });
     let browser: Promise<void> | undefined;
+
+    // Act: the CLI runs the flow while a stand-in browser follows the authorization URL it prints.
     const r = await run(['connect', 'acme', '--key', 'cli-connect', '--port', String(port), '--json'], {
       onStderr: (err) => {
         const url = /(http\S+\/auth\?\S+)/.exec(err)?.[1];
@@ -226,6 +292,8 @@ describe('vault CLI', () => {
       },
     });
     await browser;
+
+    // Assess
     expect(r.code).toBe(0);
     const outcome = json(r);
     expect(outcome.status).toBe('success');

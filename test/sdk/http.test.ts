@@ -7,12 +7,19 @@ import { HttpClient, parseRetryAfter } from '../../sdk/src/http.js';
 
 describe('parseRetryAfter', () => {
   it('reads delta-seconds and HTTP dates, and ignores garbage', () => {
-    expect(parseRetryAfter('7')).toBe(7);
-    expect(parseRetryAfter(null)).toBeUndefined();
-    expect(parseRetryAfter('soon')).toBeUndefined();
+    // Prepare
     const inTen = new Date(Date.now() + 10_000).toUTCString();
-    expect(parseRetryAfter(inTen)).toBeGreaterThanOrEqual(9);
-    expect(parseRetryAfter(new Date(Date.now() - 60_000).toUTCString())).toBe(0);
+    const minuteAgo = new Date(Date.now() - 60_000).toUTCString();
+
+    // Act
+    const [seconds, none, garbage, future, past] = ['7', null, 'soon', inTen, minuteAgo].map(parseRetryAfter);
+
+    // Assess
+    expect(seconds).toBe(7);
+    expect(none).toBeUndefined();
+    expect(garbage).toBeUndefined();
+    expect(future).toBeGreaterThanOrEqual(9);
+    expect(past).toBe(0);
   });
 });
 
@@ -31,34 +38,54 @@ describe('HttpClient', () => {
   const opts = { baseUrl: 'http://vault.test', apiKey: 'k', retryBaseDelayMs: 1 };
 
   it('retries 5xx and 429 with one idempotency key per call', async () => {
+    // Prepare
     const s = stub([500, 429, 201]);
     const http = new HttpClient({ ...opts, fetch: s.fetch, maxRetries: 2 });
+    const next = stub([201]);
+
+    // Act
     await http.request('POST', '/v1/tokens', { body: {} });
+    await new HttpClient({ ...opts, fetch: next.fetch }).request('POST', '/v1/tokens', { body: {} });
+
+    // Assess
     expect(s.calls).toHaveLength(3);
     expect(new Set(s.calls.map((c) => c.key)).size).toBe(1);
-    const next = stub([201]);
-    await new HttpClient({ ...opts, fetch: next.fetch }).request('POST', '/v1/tokens', { body: {} });
     expect(next.calls[0]?.key).not.toBe(s.calls[0]?.key);
   });
 
   it('does not retry other 4xx, nor a 409 without Retry-After; does retry a 409 with it', async () => {
     for (const status of [400, 401, 404, 409, 422]) {
+      // Prepare
       const s = stub([status, 200]);
-      await expect(new HttpClient({ ...opts, fetch: s.fetch }).request('GET', '/x')).rejects.toMatchObject({
-        status,
-      });
+
+      // Act
+      const attempt = new HttpClient({ ...opts, fetch: s.fetch }).request('GET', '/x');
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ status });
       expect(s.calls).toHaveLength(1);
     }
+
+    // Prepare
     const s = stub([409, 200], { 'retry-after': '0' });
+
+    // Act
     await new HttpClient({ ...opts, fetch: s.fetch }).request('POST', '/x');
+
+    // Assess
     expect(s.calls).toHaveLength(2);
   });
 
   it('sends no idempotency key on GET, and the caller’s own key when given', async () => {
+    // Prepare
     const s = stub([200]);
     const http = new HttpClient({ ...opts, fetch: s.fetch });
+
+    // Act
     await http.request('GET', '/x');
     await http.request('DELETE', '/x', { idempotencyKey: 'mine' });
+
+    // Assess
     expect(s.calls.map((c) => c.key)).toEqual([null, 'mine']);
   });
 });

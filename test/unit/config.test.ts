@@ -89,13 +89,19 @@ describe('config', () => {
   });
 
   it('an empty value counts as unset', async () => {
+    // Act
     const config = await loadConfig({ PORT: '', CORS_ORIGINS: '' });
+
+    // Assess
     expect(config.PORT).toBe(8000);
     expect(config.CORS_ORIGINS).toEqual([]);
   });
 
   it('CORS_ORIGINS is a comma-separated, trimmed list', async () => {
+    // Act
     const config = await loadConfig({ CORS_ORIGINS: 'https://a, https://b' });
+
+    // Assess
     expect(config.CORS_ORIGINS).toEqual(['https://a', 'https://b']);
   });
 
@@ -133,7 +139,10 @@ describe('config', () => {
   );
 
   it('names every bad variable at once', async () => {
+    // Act
     const err = await loadError({ PORT: 'abc', WEBHOOK_RETRY_SCHEDULE: '5,x' });
+
+    // Assess
     expect(err.message).toContain('  PORT: ');
     expect(err.message).toContain('  WEBHOOK_RETRY_SCHEDULE: ');
   });

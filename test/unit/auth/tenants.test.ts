@@ -49,9 +49,13 @@ describe('checkRegistrationAllowed', () => {
     // Prepare
     const { checkRegistrationAllowed } = await load({});
 
-    // Act + Assess
-    expect(await thrown(() => checkRegistrationAllowed(undefined))).toBeUndefined();
-    expect(await thrown(() => checkRegistrationAllowed('anything'))).toBeUndefined();
+    // Act
+    const without = await thrown(() => checkRegistrationAllowed(undefined));
+    const withAny = await thrown(() => checkRegistrationAllowed('anything'));
+
+    // Assess
+    expect(without).toBeUndefined();
+    expect(withAny).toBeUndefined();
   });
 
   it('closed: refuses without the secret and with a wrong one (403), passes with the right one', async () => {
@@ -81,9 +85,13 @@ describe('checkRegistrationAllowed', () => {
     // Prepare
     const { checkRegistrationAllowed, ForbiddenError } = await load({ REGISTRATION: 'closed' });
 
-    // Act + Assess
-    expect(await thrown(() => checkRegistrationAllowed(undefined))).toBeInstanceOf(ForbiddenError);
-    expect(await thrown(() => checkRegistrationAllowed(SECRET))).toBeInstanceOf(ForbiddenError);
+    // Act
+    const without = await thrown(() => checkRegistrationAllowed(undefined));
+    const withSecret = await thrown(() => checkRegistrationAllowed(SECRET));
+
+    // Assess
+    expect(without).toBeInstanceOf(ForbiddenError);
+    expect(withSecret).toBeInstanceOf(ForbiddenError);
   });
 
   it('inside Lambda registration defaults to closed', async () => {
@@ -94,9 +102,13 @@ describe('checkRegistrationAllowed', () => {
       REGISTRATION_SECRET: SECRET,
     });
 
-    // Act + Assess
-    expect(await thrown(() => checkRegistrationAllowed(undefined))).toBeInstanceOf(ForbiddenError);
-    expect(await thrown(() => checkRegistrationAllowed(SECRET))).toBeUndefined();
+    // Act
+    const without = await thrown(() => checkRegistrationAllowed(undefined));
+    const withSecret = await thrown(() => checkRegistrationAllowed(SECRET));
+
+    // Assess
+    expect(without).toBeInstanceOf(ForbiddenError);
+    expect(withSecret).toBeUndefined();
   });
 
   it('deployed: reads the operator secret from Secrets Manager, once per cache period', async () => {

@@ -28,7 +28,11 @@ afterEach(() => {
 
 describe('billing configuration', () => {
   it('is off by default, with a 7-day grace period, a 10 s cache and 5 s flushes', async () => {
-    expect(await load()).toMatchObject({
+    // Act
+    const c = await load();
+
+    // Assess
+    expect(c).toMatchObject({
       BILLING: 'off',
       BILLING_GRACE_DAYS: 7,
       BILLING_CACHE_SECONDS: 10,
@@ -38,11 +42,14 @@ describe('billing configuration', () => {
   });
 
   it('takes stripe, a zero grace period and a Stripe URL', async () => {
+    // Act
     const c = await load({
       BILLING: 'stripe',
       BILLING_GRACE_DAYS: '0',
       STRIPE_API_URL: 'http://127.0.0.1:12111',
     });
+
+    // Assess
     expect(c).toMatchObject({
       BILLING: 'stripe',
       BILLING_GRACE_DAYS: 0,
@@ -56,6 +63,10 @@ describe('billing configuration', () => {
     ['STRIPE_API_URL', 'not a url'],
     ['STRIPE_SECRET_KEY_ARN', 'sk_live_plain_value'],
   ])('refuses %s=%s, naming it', async (name, value) => {
-    await expect(load({ [name]: value })).rejects.toThrow(new RegExp(`${name}:`));
+    // Act
+    const loading = load({ [name]: value });
+
+    // Assess
+    await expect(loading).rejects.toThrow(new RegExp(`${name}:`));
   });
 });

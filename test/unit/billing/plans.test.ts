@@ -9,7 +9,10 @@ const limits = { tokens: 1, api_calls_per_month: 1, webhooks: 1, rate_limit_per_
 
 describe('BILLING_PLANS', () => {
   it('defaults to the built-in free and pro pair', () => {
+    // Act
     const plans = parsePlans(undefined);
+
+    // Assess
     expect(plans).toEqual(builtInPlans());
     expect(plans.map((p) => p.id)).toEqual(['free', 'pro']);
     expect(plans[0]).toMatchObject({ limits: { tokens: 100, api_calls_per_month: 10_000 } });
@@ -17,14 +20,21 @@ describe('BILLING_PLANS', () => {
   });
 
   it('reads JSON, or a file holding it', () => {
+    // Prepare
     const list = [
       { id: 'free', name: 'Free', limits },
       { id: 'team', name: 'Team', stripe_price_id: 'price_1', limits: { ...limits, tokens: null } },
     ];
-    expect(parsePlans(JSON.stringify(list))).toEqual(list);
     const file = join(mkdtempSync(join(tmpdir(), 'plans-')), 'plans.json');
     writeFileSync(file, JSON.stringify(list));
-    expect(parsePlans(file)).toEqual(list);
+
+    // Act
+    const fromJson = parsePlans(JSON.stringify(list));
+    const fromFile = parsePlans(file);
+
+    // Assess
+    expect(fromJson).toEqual(list);
+    expect(fromFile).toEqual(list);
   });
 
   it.each([
@@ -46,16 +56,28 @@ describe('BILLING_PLANS', () => {
     ['a missing limit', [{ id: 'a', name: 'A', limits: { tokens: 1 } }]],
     ['an unknown field', [{ id: 'a', name: 'A', limits, price: 3 }]],
   ])('refuses %s, naming BILLING_PLANS', (_, list) => {
-    expect(() => parsePlans(JSON.stringify(list))).toThrow(/BILLING_PLANS/);
+    // Act
+    const parse = () => parsePlans(JSON.stringify(list));
+
+    // Assess
+    expect(parse).toThrow(/BILLING_PLANS/);
   });
 
   it('refuses what is neither JSON nor a file', () => {
-    expect(() => parsePlans('/no/such/file.json')).toThrow(/BILLING_PLANS/);
+    // Act
+    const parse = () => parsePlans('/no/such/file.json');
+
+    // Assess
+    expect(parse).toThrow(/BILLING_PLANS/);
   });
 });
 
 describe('planRateLimit', () => {
   it('is undefined with billing off (the rate limiter keeps its own settings)', async () => {
-    expect(await planRateLimit('tnt_any')).toBeUndefined();
+    // Act
+    const limit = await planRateLimit('tnt_any');
+
+    // Assess
+    expect(limit).toBeUndefined();
   });
 });

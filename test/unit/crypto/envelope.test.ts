@@ -31,8 +31,13 @@ describe('envelope seal/open', () => {
   });
 
   it('round-trips an empty string and non-ASCII text', () => {
-    expect(open(dek, ref, seal(dek, 1, ref, ''))).toBe('');
-    expect(open(dek, ref, seal(dek, 1, ref, 'clé ✓ 秘密'))).toBe('clé ✓ 秘密');
+    // Act
+    const empty = open(dek, ref, seal(dek, 1, ref, ''));
+    const text = open(dek, ref, seal(dek, 1, ref, 'clé ✓ 秘密'));
+
+    // Assess
+    expect(empty).toBe('');
+    expect(text).toBe('clé ✓ 秘密');
   });
 
   it('stores a versioned string: v1.<dek version>.<12-byte nonce>.<ciphertext||16-byte tag>', () => {
@@ -68,23 +73,37 @@ describe('envelope seal/open', () => {
     // Prepare
     const sealed = seal(dek, 1, ref, PLAINTEXT);
 
-    // Act + Assess
-    expect(() => open(dek, otherRef, sealed)).toThrow(DecryptionError);
-    expect(open(dek, ref, sealed)).toBe(PLAINTEXT);
+    // Act
+    const elsewhere = () => open(dek, otherRef, sealed);
+    const here = open(dek, ref, sealed);
+
+    // Assess
+    expect(elsewhere).toThrow(DecryptionError);
+    expect(here).toBe(PLAINTEXT);
   });
 
   it('AAD parts cannot be shifted between fields (tenant "a" + record "b\\0c" vs "a\\0b" + "c")', () => {
     // Prepare
     const sealed = seal(dek, 1, { tenantId: 'a', record: 'b', field: 'c' }, PLAINTEXT);
 
-    // Act + Assess
-    expect(() => open(dek, { tenantId: 'a', record: 'b', field: 'd' }, sealed)).toThrow(DecryptionError);
-    expect(() => open(dek, { tenantId: 'ab', record: '', field: 'c' }, sealed)).toThrow(DecryptionError);
+    // Act
+    const otherField = () => open(dek, { tenantId: 'a', record: 'b', field: 'd' }, sealed);
+    const shifted = () => open(dek, { tenantId: 'ab', record: '', field: 'c' }, sealed);
+
+    // Assess
+    expect(otherField).toThrow(DecryptionError);
+    expect(shifted).toThrow(DecryptionError);
   });
 
   it('refuses to open with another key', () => {
+    // Prepare
     const sealed = seal(dek, 1, ref, PLAINTEXT);
-    expect(() => open(randomBytes(32), ref, sealed)).toThrow(DecryptionError);
+
+    // Act
+    const withOtherKey = () => open(randomBytes(32), ref, sealed);
+
+    // Assess
+    expect(withOtherKey).toThrow(DecryptionError);
   });
 
   it('detects a flipped byte anywhere in the body, including the tag', () => {
@@ -109,22 +128,25 @@ describe('envelope seal/open', () => {
     const [prefix, version, nonce = '', body = ''] = sealed.split('.');
     const flippedNonce = flipByte(Buffer.from(nonce, 'base64url'), 5).toString('base64url');
 
-    // Act + Assess
-    expect(() => open(dek, ref, [prefix, version, flippedNonce, body].join('.'))).toThrow(DecryptionError);
-    expect(() =>
+    // Act
+    const nonceFlipped = () => open(dek, ref, [prefix, version, flippedNonce, body].join('.'));
+    const truncated = () =>
       open(
         dek,
         ref,
         withBody(sealed, (b) => b.subarray(0, b.length - 1)),
-      ),
-    ).toThrow(DecryptionError);
-    expect(() =>
+      );
+    const extended = () =>
       open(
         dek,
         ref,
         withBody(sealed, (b) => Buffer.concat([b, Buffer.from([0])])),
-      ),
-    ).toThrow(DecryptionError);
+      );
+
+    // Assess
+    expect(nonceFlipped).toThrow(DecryptionError);
+    expect(truncated).toThrow(DecryptionError);
+    expect(extended).toThrow(DecryptionError);
   });
 
   it('detects a changed DEK version in the header (the version is part of the AAD)', () => {
@@ -151,22 +173,33 @@ describe('envelope seal/open', () => {
     ['short nonce', 'v1.1.AAAA.AAAAAAAAAAAAAAAAAAAAAA'],
     ['body shorter than a tag', 'v1.1.AAAAAAAAAAAAAAAA.AAAA'],
   ])('rejects a malformed value (%s) with DecryptionError', (_label, sealed) => {
-    expect(() => open(dek, ref, sealed)).toThrow(DecryptionError);
+    // Act
+    const opening = () => open(dek, ref, sealed);
+
+    // Assess
+    expect(opening).toThrow(DecryptionError);
   });
 
   it('sealedVersion reads the DEK version without opening', () => {
-    expect(sealedVersion(seal(dek, 1, ref, PLAINTEXT))).toBe(1);
-    expect(sealedVersion(seal(dek, 7, ref, PLAINTEXT))).toBe(7);
-    expect(() => sealedVersion('v1..a.b')).toThrow(DecryptionError);
+    // Act
+    const one = sealedVersion(seal(dek, 1, ref, PLAINTEXT));
+    const seven = sealedVersion(seal(dek, 7, ref, PLAINTEXT));
+    const malformed = () => sealedVersion('v1..a.b');
+
+    // Assess
+    expect(one).toBe(1);
+    expect(seven).toBe(7);
+    expect(malformed).toThrow(DecryptionError);
   });
 
   it('opens a value sealed under DEK version 7 only with its version in the header', () => {
-    // Prepare
+    // Act
     const sealed = seal(dek, 7, ref, PLAINTEXT);
+    const opened = open(dek, ref, sealed);
 
-    // Act + Assess
+    // Assess
     expect(sealed.startsWith('v1.7.')).toBe(true);
-    expect(open(dek, ref, sealed)).toBe(PLAINTEXT);
+    expect(opened).toBe(PLAINTEXT);
   });
 
   it('DecryptionError says nothing about the plaintext or the key', () => {

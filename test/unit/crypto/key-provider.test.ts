@@ -70,8 +70,11 @@ describe('LocalKeyProvider', () => {
     const { wrapped } = await new LocalKeyProvider(home).generateDataKey(context);
     const other = new LocalKeyProvider(join(dir, 'other-home'));
 
-    // Act + Assess
-    await expect(other.decryptDataKey(wrapped, context)).rejects.toThrow();
+    // Act
+    const unwrapping = other.decryptDataKey(wrapped, context);
+
+    // Assess
+    await expect(unwrapping).rejects.toThrow();
   });
 
   it.each([
@@ -84,8 +87,11 @@ describe('LocalKeyProvider', () => {
     const provider = new LocalKeyProvider(home);
     const { wrapped } = await provider.generateDataKey(dekContext('ten_a', 1));
 
-    // Act + Assess
-    await expect(provider.decryptDataKey(wrapped, wrongContext)).rejects.toThrow();
+    // Act
+    const unwrapping = provider.decryptDataKey(wrapped, wrongContext);
+
+    // Assess
+    await expect(unwrapping).rejects.toThrow();
   });
 
   it('binds the context regardless of key order (canonical form)', async () => {
@@ -112,18 +118,19 @@ describe('LocalKeyProvider', () => {
     const wrongVersion = Buffer.from(wrapped);
     wrongVersion[0] = 0x02;
 
-    // Act + Assess
-    await expect(provider.decryptDataKey(wrapped.subarray(0, wrapped.length - 1), context)).rejects.toThrow(
-      'Malformed wrapped data key',
-    );
-    await expect(
-      provider.decryptDataKey(Buffer.concat([wrapped, Buffer.from([0])]), context),
-    ).rejects.toThrow('Malformed wrapped data key');
-    await expect(provider.decryptDataKey(wrongVersion, context)).rejects.toThrow(
-      'Malformed wrapped data key',
-    );
-    await expect(provider.decryptDataKey(tampered, context)).rejects.toThrow();
-    expect(await provider.decryptDataKey(wrapped, context)).toHaveLength(32);
+    // Act
+    const truncated = provider.decryptDataKey(wrapped.subarray(0, wrapped.length - 1), context);
+    const extended = provider.decryptDataKey(Buffer.concat([wrapped, Buffer.from([0])]), context);
+    const relabelled = provider.decryptDataKey(wrongVersion, context);
+    const flipped = provider.decryptDataKey(tampered, context);
+    const intact = provider.decryptDataKey(wrapped, context);
+
+    // Assess
+    await expect(truncated).rejects.toThrow('Malformed wrapped data key');
+    await expect(extended).rejects.toThrow('Malformed wrapped data key');
+    await expect(relabelled).rejects.toThrow('Malformed wrapped data key');
+    await expect(flipped).rejects.toThrow();
+    expect(await intact).toHaveLength(32);
   });
 
   it('refuses a master.key that does not hold a 256-bit key', () => {
@@ -131,16 +138,22 @@ describe('LocalKeyProvider', () => {
     new LocalKeyProvider(home);
     writeFileSync(join(home, 'master.key'), `${Buffer.alloc(16).toString('base64')}\n`);
 
-    // Act + Assess
-    expect(() => new LocalKeyProvider(home)).toThrow(/does not hold a 256-bit key/);
+    // Act
+    const starting = () => new LocalKeyProvider(home);
+
+    // Assess
+    expect(starting).toThrow(/does not hold a 256-bit key/);
   });
 
   it('refuses to run inside Lambda', () => {
     // Prepare
     process.env.AWS_LAMBDA_FUNCTION_NAME = 'token-vault-api';
 
-    // Act + Assess
-    expect(() => new LocalKeyProvider(home)).toThrow(/must not run in Lambda/);
+    // Act
+    const starting = () => new LocalKeyProvider(home);
+
+    // Assess
+    expect(starting).toThrow(/must not run in Lambda/);
     expect(() => statSync(join(home, 'master.key'))).toThrow(/ENOENT/);
   });
 });

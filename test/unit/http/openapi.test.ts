@@ -24,9 +24,9 @@ const RATE_LIMIT = ['RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset']
 
 describe('errors derived from the route definition', () => {
   it('derives exactly what a definition implies', () => {
+    // Prepare
     const base = { entry: 'x.ts', summary: 's', tag: 't', access: { table: 'none' as const, kms: [] } };
     const bare = defineRoute({ ...base, id: 'A', method: 'GET', path: '/a', scope: null, responses: {} });
-    expect(errorStatuses(bare)).toEqual([429, 500]);
     const full = defineRoute({
       ...base,
       id: 'B',
@@ -38,7 +38,6 @@ describe('errors derived from the route definition', () => {
       responses: {},
       errors: [409, 502],
     });
-    expect(errorStatuses(full)).toEqual([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 502]);
     const list = defineRoute({
       ...base,
       id: 'C',
@@ -48,11 +47,21 @@ describe('errors derived from the route definition', () => {
       query: z.strictObject({ cursor: z.string().max(10).optional() }),
       responses: {},
     });
-    expect(errorStatuses(list)).toEqual([400, 401, 403, 422, 429, 500]);
+
+    // Act
+    const statuses = [errorStatuses(bare), errorStatuses(full), errorStatuses(list)];
+
+    // Assess
+    expect(statuses[0]).toEqual([429, 500]);
+    expect(statuses[1]).toEqual([400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 502]);
+    expect(statuses[2]).toEqual([400, 401, 403, 422, 429, 500]);
   });
 
   it.each(routeList.map((r) => [`${r.method} ${r.path}`, r] as const))('%s documents its 4xx', (_name, r) => {
+    // Act: the operation the document has for this route.
     const codes = Object.keys(op(r).responses).map(Number);
+
+    // Assess
     const expectIf = (cond: boolean, ...want: number[]) => {
       for (const c of want) expect(codes.includes(c), `${c}`).toBe(cond);
     };
@@ -79,8 +88,12 @@ describe('errors derived from the route definition', () => {
   });
 
   it('describes the headers as bounded integers', () => {
+    // Act
+    const headers = doc.components.headers;
+
+    // Assess
     for (const name of ['Retry-After', ...RATE_LIMIT]) {
-      expect(doc.components.headers[name].schema).toMatchObject({
+      expect(headers[name].schema).toMatchObject({
         type: 'integer',
         format: 'int32',
         minimum: 0,
@@ -89,7 +102,10 @@ describe('errors derived from the route definition', () => {
   });
 
   it('documents the registration secret as an optional credential, not an API key', () => {
+    // Act
     const register = doc.paths['/v1/auth/register'].post;
+
+    // Assess
     expect(register.security).toEqual([{}, { 'x-registration-secret': [] }]);
     expect(doc.components.securitySchemes['x-registration-secret']).toEqual({
       type: 'apiKey',
@@ -126,10 +142,12 @@ describe('request limits', () => {
   });
 
   it('finds the request schemas', () => {
+    // Assess: the walk above is the Act, shared with the next test.
     expect(inputs.length).toBeGreaterThan(100);
   });
 
   it('bounds every request string, array and integer', () => {
+    // Act
     const unbounded = inputs.flatMap(([path, n]) => {
       const types = [n.type].flat();
       const bad: string[] = [];
@@ -143,18 +161,23 @@ describe('request limits', () => {
       }
       return bad;
     });
+
+    // Assess
     expect(unbounded).toEqual([]);
   });
 
   it('keeps the limits the API promises', () => {
+    // Act
     const create = doc.components.schemas.CreateTokenRequest.properties;
+    const app = doc.components.schemas.CreateOAuthAppRequest.properties;
+
+    // Assess
     expect(create.access_token.maxLength).toBe(16_384);
     expect(create.key.maxLength).toBe(256);
     expect(create.provider.maxLength).toBe(64);
     expect(create.scopes.maxItems).toBe(200);
     expect(create.expires_in).toMatchObject({ format: 'int32', maximum: 10 * 365 * 86_400 });
     expect(create.metadata.maxProperties).toBe(50);
-    const app = doc.components.schemas.CreateOAuthAppRequest.properties;
     expect(app.redirect_urls).toMatchObject({ maxItems: 20, items: { maxLength: 2048 } });
   });
 });
@@ -186,17 +209,25 @@ describe('Spectral lint (spectral:oas + OWASP API security)', () => {
   }
 
   it('finds no errors in the document', async () => {
+    // Act
     const errors = (await lint(doc)).filter((d) => d.severity === 0);
+
+    // Assess
     expect(errors.map((e) => `${e.code} at ${e.path.join('.')}`)).toEqual([]);
   }, 120_000);
 
   it('would catch an unbounded string, an undocumented limit header and a missing 429', async () => {
+    // Prepare
     const broken = structuredClone(doc);
     broken.components.schemas.CreateTokenRequest.properties.key = { type: 'string' };
     delete broken.paths['/v1/tokens'].get.responses['200'].headers['RateLimit-Limit'];
     delete broken.paths['/v1/tokens'].get.responses['429'].headers['Retry-After'];
     delete broken.paths['/v1/providers'].get.responses['429'];
+
+    // Act
     const findings = await lint(broken);
+
+    // Assess
     const codes = findings.filter((d) => d.severity === 0).map((d) => d.code);
     expect(codes).toEqual(
       expect.arrayContaining([

@@ -41,7 +41,11 @@ describe('isPrivateAddress', () => {
     'not-an-ip',
     '',
   ])('%s is not public', (ip) => {
-    expect(isPrivateAddress(ip)).toBe(true);
+    // Act
+    const isPrivate = isPrivateAddress(ip);
+
+    // Assess
+    expect(isPrivate).toBe(true);
   });
 
   it.each([
@@ -56,7 +60,11 @@ describe('isPrivateAddress', () => {
     '64:ff9b::8.8.8.8',
     '2002:0808:0808::1', // 6to4 around 8.8.8.8
   ])('%s is public', (ip) => {
-    expect(isPrivateAddress(ip)).toBe(false);
+    // Act
+    const isPrivate = isPrivateAddress(ip);
+
+    // Assess
+    expect(isPrivate).toBe(false);
   });
 });
 
@@ -74,13 +82,19 @@ describe('assertSafeUrl (deployed)', () => {
     ['ftp://example.com/', /https/],
     ['not a url', /valid URL/],
   ])('rejects %s', async (url, message) => {
+    // Act
     const err = await assertSafeUrl(url, 'deployed').catch((e: unknown) => e);
+
+    // Assess
     expect(err).toBeInstanceOf(UnsafeUrlError);
     expect((err as Error).message).toMatch(message);
   });
 
   it('accepts a public IP literal without DNS', async () => {
+    // Act
     const url = await assertSafeUrl('https://1.1.1.1/path', 'deployed');
+
+    // Assess
     expect(url.href).toBe('https://1.1.1.1/path');
   });
 });
@@ -89,7 +103,11 @@ describe('assertSafeUrl (local)', () => {
   it.each(['http://localhost:1234/x', 'http://127.0.0.1/', 'http://[::1]:8080/', 'https://example.com/'])(
     'accepts %s',
     async (url) => {
-      expect((await assertSafeUrl(url, 'local')).href).toBe(url);
+      // Act
+      const safe = await assertSafeUrl(url, 'local');
+
+      // Assess
+      expect(safe.href).toBe(url);
     },
   );
 
@@ -99,7 +117,11 @@ describe('assertSafeUrl (local)', () => {
     ['https://user:pw@localhost/', /credentials/],
     ['file:///etc/passwd', /https/],
   ])('rejects %s', async (url, message) => {
-    await expect(assertSafeUrl(url, 'local')).rejects.toThrow(message);
+    // Act
+    const attempt = assertSafeUrl(url, 'local');
+
+    // Assess
+    await expect(attempt).rejects.toThrow(message);
   });
 });
 
@@ -160,29 +182,40 @@ describe('safeFetch', () => {
   });
 
   it('returns 200 JSON as a standard Response', async () => {
+    // Act
     const res = await safeFetch('local')(`${base}/json`, { method: 'POST', body: 'a=1' });
+
+    // Assess
     expect(res).toBeInstanceOf(Response);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ access_token: 'abc', method: 'POST' });
   });
 
   it('accepts a Request object', async () => {
+    // Act
     const res = await safeFetch('local')(new Request(`${base}/json`, { method: 'PUT', body: 'x' }));
+
+    // Assess
     expect(await res.json()).toEqual({ access_token: 'abc', method: 'PUT' });
   });
 
   it('sends FormData and URLSearchParams bodies as the global fetch would', async () => {
+    // Prepare
     const form = new FormData();
     form.set('k', 'v');
+    const params = new URLSearchParams({ grant_type: 'refresh_token' });
+
+    // Act
     const multipart = (await (
       await safeFetch('local')(`${base}/echo`, { method: 'POST', body: form })
     ).json()) as { type: string; body: string };
-    expect(multipart.type).toMatch(/^multipart\/form-data; boundary=/);
-    expect(multipart.body).toContain('name="k"\r\n\r\nv');
-    const params = new URLSearchParams({ grant_type: 'refresh_token' });
     const urlencoded = await (
       await safeFetch('local')(`${base}/echo`, { method: 'POST', body: params })
     ).json();
+
+    // Assess
+    expect(multipart.type).toMatch(/^multipart\/form-data; boundary=/);
+    expect(multipart.body).toContain('name="k"\r\n\r\nv');
     expect(urlencoded).toEqual({
       type: 'application/x-www-form-urlencoded;charset=UTF-8',
       body: 'grant_type=refresh_token',
@@ -190,80 +223,127 @@ describe('safeFetch', () => {
   });
 
   it('does not follow redirects', async () => {
+    // Prepare
     const before = requests;
+
+    // Act
     const res = await safeFetch('local')(`${base}/redirect`);
+
+    // Assess
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('http://169.254.169.254/latest/meta-data');
     expect(requests - before).toBe(1);
   });
 
   it('aborts when the server never answers', async () => {
+    // Act
     const started = Date.now();
-    await expect(safeFetch('local', { timeoutMs: 300 })(`${base}/stall-headers`)).rejects.toThrow(
-      /abort|timeout/i,
-    );
+    const attempt = safeFetch('local', { timeoutMs: 300 })(`${base}/stall-headers`);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/abort|timeout/i);
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('the timeout covers the body too', async () => {
+    // Act
     const started = Date.now();
-    await expect(safeFetch('local', { timeoutMs: 300 })(`${base}/stall-body`)).rejects.toThrow(
-      /abort|timeout/i,
-    );
+    const attempt = safeFetch('local', { timeoutMs: 300 })(`${base}/stall-body`);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/abort|timeout/i);
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('honours the caller signal as well', async () => {
+    // Prepare
     const controller = new AbortController();
+
+    // Act
     const pending = safeFetch('local')(`${base}/stall-headers`, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error('caller gave up')), 50);
+
+    // Assess
     await expect(pending).rejects.toThrow('caller gave up');
   });
 
   it.each(['/big', '/big-chunked'])('rejects a body over maxBytes (%s)', async (path) => {
-    await expect(safeFetch('local', { maxBytes: 1000 })(`${base}${path}`)).rejects.toThrow(
-      /exceeds 1000 bytes/,
-    );
+    // Act
+    const over = safeFetch('local', { maxBytes: 1000 })(`${base}${path}`);
+
+    // Assess
+    await expect(over).rejects.toThrow(/exceeds 1000 bytes/);
+
+    // Act: the same body under a larger cap.
     const ok = await safeFetch('local', { maxBytes: 3000 })(`${base}${path}`);
+
+    // Assess
     expect((await ok.text()).length).toBe(path === '/big' ? 2000 : 3000);
   });
 
   it('rejects a declared content-length over maxBytes without waiting for the body', async () => {
+    // Prepare
     const fetcher = safeFetch('local', { maxBytes: 1000, timeoutMs: 5000 });
-    await expect(fetcher(`${base}/big-declared`)).rejects.toThrow(/exceeds 1000 bytes/);
+
+    // Act
+    const attempt = fetcher(`${base}/big-declared`);
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/exceeds 1000 bytes/);
   });
 
   it('local policy still refuses http to non-loopback hosts', async () => {
-    await expect(safeFetch('local')('http://example.com/')).rejects.toThrow(UnsafeUrlError);
+    // Act
+    const attempt = safeFetch('local')('http://example.com/');
+
+    // Assess
+    await expect(attempt).rejects.toThrow(UnsafeUrlError);
   });
 
   describe('deployed policy', () => {
     it('refuses a private IP literal before connecting', async () => {
+      // Prepare
       const before = { requests, connections };
-      await expect(safeFetch('deployed')(`https://127.0.0.1:${port}/json`)).rejects.toThrow(
-        /private address/,
-      );
+
+      // Act
+      const attempt = safeFetch('deployed')(`https://127.0.0.1:${port}/json`);
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/private address/);
       expect({ requests, connections }).toEqual(before);
     });
 
     it('refuses, at connect time, a name that resolves to a private address', async () => {
-      // https://localhost passes the static checks; only the connect-time lookup can stop it.
+      // Prepare: https://localhost passes the static checks; only the connect-time lookup can stop it.
       const before = { requests, connections };
+
+      // Act
       const err = await safeFetch('deployed')(`https://localhost:${port}/json`).catch((e: unknown) => e);
+
+      // Assess
       expect(err).toBeInstanceOf(UnsafeUrlError);
       expect((err as Error).message).toMatch(/localhost resolves to a private address/);
       expect({ requests, connections }).toEqual(before);
     });
 
     it('refuses plain http', async () => {
+      // Prepare
       const before = { requests, connections };
-      await expect(safeFetch('deployed')(`${base}/json`)).rejects.toThrow(/https/);
+
+      // Act
+      const attempt = safeFetch('deployed')(`${base}/json`);
+
+      // Assess
+      await expect(attempt).rejects.toThrow(/https/);
       expect({ requests, connections }).toEqual(before);
     });
   });
 
   it('type-checks as oauth4webapi customFetch', () => {
+    // Act
     const options: oauth.DiscoveryRequestOptions = { [oauth.customFetch]: safeFetch('deployed') };
+
+    // Assess
     expect(options[oauth.customFetch]).toBeTypeOf('function');
   });
 });

@@ -79,29 +79,40 @@ function expectParamError(fn: () => unknown, param: string): void {
 
 describe('PROVIDERS', () => {
   it('has at least 31 providers, including every required one', () => {
+    // Assess
     expect(PROVIDERS.length).toBeGreaterThanOrEqual(31);
     const ids = new Set(PROVIDERS.map((p) => p.id));
     expect(REQUIRED_IDS.filter((id) => !ids.has(id))).toEqual([]);
   });
 
   it.each(PROVIDERS.map((p) => [p.id, p] as const))('%s parses with providerSchema', (_id, p) => {
+    // Act
     const result = providerSchema.safeParse(p);
+
+    // Assess
     expect(result.success ? [] : result.error.issues).toEqual([]);
   });
 
   it('has unique ids', () => {
+    // Act
     const ids = PROVIDERS.map((p) => p.id);
+
+    // Assess
     expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
   });
 
   it('is sorted by id', () => {
+    // Act
     const ids = PROVIDERS.map((p) => p.id);
+
+    // Assess
     expect(ids).toEqual([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
   });
 
   it.each(PROVIDERS.map((p) => [p.id, p] as const))(
     '%s: every URL is https once url_params are substituted',
     (_id, p) => {
+      // Assess: every URL, with each placeholder substituted, checked in turn.
       for (const template of [...urlsOf(p), p.docs_url]) {
         let url = template;
         for (const name of p.url_params) url = url.replaceAll(`{${name}}`, 'example');
@@ -117,6 +128,7 @@ describe('PROVIDERS', () => {
   it.each(PROVIDERS.map((p) => [p.id, p] as const))(
     '%s: placeholders in URLs exactly match url_params',
     (_id, p) => {
+      // Assess
       expect([...placeholdersOf(p)].sort()).toEqual([...new Set(p.url_params)].sort());
       expect(new Set(p.url_params).size).toBe(p.url_params.length);
     },
@@ -125,19 +137,26 @@ describe('PROVIDERS', () => {
   it.each(PROVIDERS.map((p) => [p.id, p] as const))(
     '%s: authorization and token URLs carry no query or fragment (the vault appends parameters)',
     (_id, p) => {
+      // Assess
       for (const url of urlsOf(p)) expect(url, url).not.toMatch(/[?#]/);
     },
   );
 
   it('only uses placeholders in the host of Shopify and Zendesk', () => {
+    // Act
     const templated = PROVIDERS.filter((p) => p.url_params.length > 0).map((p) => p.id);
+
+    // Assess
     expect(templated).toEqual(['shopify', 'zendesk']);
     expect(get('shopify').url_params).toEqual(['shop']);
     expect(get('zendesk').url_params).toEqual(['subdomain']);
   });
 
   it('records provider specifics the vault relies on', () => {
+    // Act
     const google = get('google');
+
+    // Assess
     expect(google.issuer).toBe('https://accounts.google.com');
     expect(google.authorize_params).toEqual({ access_type: 'offline', prompt: 'consent' });
     expect(google.default_scopes).not.toContain('openid');
@@ -173,16 +192,21 @@ describe('PROVIDERS', () => {
 
 describe('findProvider', () => {
   it('returns the catalog entry for a known id', () => {
-    expect(findProvider('shopify')).toBe(PROVIDERS.find((p) => p.id === 'shopify'));
-    expect(findProvider('stripe-connect')?.name).toBe('Stripe Connect');
+    // Act
+    const shopify = findProvider('shopify');
+    const stripe = findProvider('stripe-connect');
+
+    // Assess
+    expect(shopify).toBe(PROVIDERS.find((p) => p.id === 'shopify'));
+    expect(stripe?.name).toBe('Stripe Connect');
   });
 
   it('returns undefined for unknown ids', () => {
-    expect(findProvider('nope')).toBeUndefined();
-    expect(findProvider('')).toBeUndefined();
-    expect(findProvider('Google')).toBeUndefined();
-    expect(findProvider('__proto__')).toBeUndefined();
-    expect(findProvider('toString')).toBeUndefined();
+    // Act
+    const found = ['nope', '', 'Google', '__proto__', 'toString'].map((id) => findProvider(id));
+
+    // Assess
+    expect(found).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });
 
@@ -190,7 +214,10 @@ describe('resolveProviderUrls', () => {
   const shopify = get('shopify');
 
   it("substitutes Shopify's shop into every URL", () => {
+    // Act
     const urls = resolveProviderUrls(shopify, { shop: 'acme-store' });
+
+    // Assess
     expect(urls).toEqual({
       authorization_url: 'https://acme-store.myshopify.com/admin/oauth/authorize',
       token_url: 'https://acme-store.myshopify.com/admin/oauth/access_token',
@@ -200,20 +227,30 @@ describe('resolveProviderUrls', () => {
   });
 
   it("substitutes Zendesk's subdomain", () => {
+    // Act
     const urls = resolveProviderUrls(get('zendesk'), { subdomain: 'Support1' });
+
+    // Assess
     expect(urls.authorization_url).toBe('https://Support1.zendesk.com/oauth/authorizations/new');
     expect(urls.token_url).toBe('https://Support1.zendesk.com/oauth/tokens');
   });
 
   it('returns the URLs unchanged, including revocation_url, for a provider without url_params', () => {
+    // Prepare
     const google = get('google');
-    expect(resolveProviderUrls(google, {})).toEqual({
+
+    // Act
+    const urls = resolveProviderUrls(google, {});
+    const figma = resolveProviderUrls(get('figma'), {});
+
+    // Assess
+    expect(urls).toEqual({
       authorization_url: google.authorization_url,
       token_url: google.token_url,
       revocation_url: 'https://oauth2.googleapis.com/revoke',
       api_base_url: 'https://www.googleapis.com',
     });
-    expect(resolveProviderUrls(get('figma'), {})).not.toHaveProperty('revocation_url');
+    expect(figma).not.toHaveProperty('revocation_url');
   });
 
   it.each([
@@ -230,31 +267,64 @@ describe('resolveProviderUrls', () => {
     ['acme\n'],
     ['ünïcode'],
   ])('rejects shop value %j', (value) => {
-    expectParamError(() => resolveProviderUrls(shopify, { shop: value }), 'shop');
+    // Act
+    const call = () => resolveProviderUrls(shopify, { shop: value });
+
+    // Assess
+    expectParamError(call, 'shop');
   });
 
   it('accepts a 63-character label', () => {
+    // Prepare
     const label = `a${'b'.repeat(62)}`;
-    expect(resolveProviderUrls(shopify, { shop: label }).token_url).toContain(`//${label}.myshopify.com/`);
+
+    // Act
+    const urls = resolveProviderUrls(shopify, { shop: label });
+
+    // Assess
+    expect(urls.token_url).toContain(`//${label}.myshopify.com/`);
   });
 
   it('rejects a missing param', () => {
-    expectParamError(() => resolveProviderUrls(shopify, {}), 'shop');
-    expectParamError(() => resolveProviderUrls(get('zendesk'), { shop: 'acme' }), 'shop');
+    // Act
+    const calls = [
+      () => resolveProviderUrls(shopify, {}),
+      () => resolveProviderUrls(get('zendesk'), { shop: 'acme' }),
+    ];
+
+    // Assess
+    for (const call of calls) expectParamError(call, 'shop');
   });
 
   it('rejects an unknown extra param', () => {
-    expectParamError(() => resolveProviderUrls(shopify, { shop: 'acme', subdomain: 'acme' }), 'subdomain');
-    expectParamError(() => resolveProviderUrls(get('google'), { tenant: 'common' }), 'tenant');
+    // Act
+    const extra = () => resolveProviderUrls(shopify, { shop: 'acme', subdomain: 'acme' });
+    const unknown = () => resolveProviderUrls(get('google'), { tenant: 'common' });
+
+    // Assess
+    expectParamError(extra, 'subdomain');
+    expectParamError(unknown, 'tenant');
   });
 
   it('does not read params from the prototype chain', () => {
+    // Prepare
     const params = Object.create({ shop: 'inherited' }) as Record<string, string>;
-    expectParamError(() => resolveProviderUrls(shopify, params), 'shop');
+
+    // Act
+    const call = () => resolveProviderUrls(shopify, params);
+
+    // Assess
+    expectParamError(call, 'shop');
   });
 
   it('rejects a non-string value smuggled past the type system', () => {
+    // Prepare
     const params = { shop: ['acme'] } as unknown as Record<string, string>;
-    expectParamError(() => resolveProviderUrls(shopify, params), 'shop');
+
+    // Act
+    const call = () => resolveProviderUrls(shopify, params);
+
+    // Assess
+    expectParamError(call, 'shop');
   });
 });

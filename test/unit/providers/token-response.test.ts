@@ -24,14 +24,27 @@ const rejects = (r: oauth.TokenEndpointResponse) => {
 
 describe('validateTokenResponse', () => {
   it('passes a normal response through unchanged', () => {
+    // Prepare
     const r = ok({ refresh_token: 'rt', scope: 'read write' });
-    expect(validateTokenResponse(r)).toBe(r);
-    expect(validateTokenResponse(ok({ expires_in: undefined })).expires_in).toBeUndefined();
+
+    // Act
+    const validated = validateTokenResponse(r);
+    const noExpiry = validateTokenResponse(ok({ expires_in: undefined }));
+
+    // Assess
+    expect(validated).toBe(r);
+    expect(noExpiry.expires_in).toBeUndefined();
   });
 
   it('bounds token lengths', () => {
+    // Prepare
     const max = 'a'.repeat(TOKEN_BOUNDS.tokenLength);
-    expect(validateTokenResponse(ok({ access_token: max, refresh_token: max })).access_token).toBe(max);
+
+    // Act
+    const longest = validateTokenResponse(ok({ access_token: max, refresh_token: max }));
+
+    // Assess: the longest passes; rejects() validates each other response and checks its refusal.
+    expect(longest.access_token).toBe(max);
     rejects(ok({ access_token: `${max}a` }));
     rejects(ok({ refresh_token: `${max}a` }));
     rejects(ok({ access_token: '' }));
@@ -40,31 +53,46 @@ describe('validateTokenResponse', () => {
   });
 
   it('bounds expires_in to 1 s .. 10 years, rounding a fraction down', () => {
-    expect(validateTokenResponse(ok({ expires_in: 3599.9 })).expires_in).toBe(3599);
-    expect(validateTokenResponse(ok({ expires_in: TOKEN_BOUNDS.expiresInMax })).expires_in).toBe(
-      TOKEN_BOUNDS.expiresInMax,
-    );
+    // Act
+    const fraction = validateTokenResponse(ok({ expires_in: 3599.9 }));
+    const longest = validateTokenResponse(ok({ expires_in: TOKEN_BOUNDS.expiresInMax }));
+
+    // Assess: rejects() validates each out-of-bounds value and checks its refusal.
+    expect(fraction.expires_in).toBe(3599);
+    expect(longest.expires_in).toBe(TOKEN_BOUNDS.expiresInMax);
     for (const expires_in of [1e300, TOKEN_BOUNDS.expiresInMax + 1, 0, 0.5, -5, Number.NaN, Infinity, '60'])
       rejects(ok({ expires_in }));
   });
 
   it('bounds the scope: total size, count, each scope', () => {
+    // Prepare
+    const many = Array.from({ length: TOKEN_BOUNDS.scopeCount }, (_, i) => `s${i}`).join(',');
+
+    // Act
+    const most = validateTokenResponse(ok({ scope: many }));
+
+    // Assess: rejects() validates each oversized scope and checks its refusal.
+    expect(most.scope).toBe(many);
     rejects(ok({ scope: 'x'.repeat(300 * 1024) }));
     rejects(ok({ scope: 'x'.repeat(TOKEN_BOUNDS.scopeTotal + 1) }));
     rejects(ok({ scope: Array.from({ length: TOKEN_BOUNDS.scopeCount + 1 }, (_, i) => `s${i}`).join(' ') }));
     rejects(ok({ scope: `read ${'y'.repeat(TOKEN_BOUNDS.scopeLength + 1)}` }));
     rejects(ok({ scope: 42 }));
-    const many = Array.from({ length: TOKEN_BOUNDS.scopeCount }, (_, i) => `s${i}`).join(',');
-    expect(validateTokenResponse(ok({ scope: many })).scope).toBe(many);
   });
 });
 
 describe('safeErrorCode', () => {
   it('cuts provider error text and strips it to a safe charset', () => {
-    expect(safeErrorCode('invalid_grant')).toBe('invalid_grant');
-    expect(safeErrorCode('x'.repeat(10_000))).toHaveLength(TOKEN_BOUNDS.errorCodeLength);
-    expect(safeErrorCode('bad\r\n"code"<script>')).toBe('bad___code__script_');
-    expect(safeErrorCode('')).toBe('invalid_response');
-    expect(safeErrorCode(undefined)).toBe('invalid_response');
+    // Act
+    const plain = safeErrorCode('invalid_grant');
+    const long = safeErrorCode('x'.repeat(10_000));
+    const unsafe = safeErrorCode('bad\r\n"code"<script>');
+    const empty = [safeErrorCode(''), safeErrorCode(undefined)];
+
+    // Assess
+    expect(plain).toBe('invalid_grant');
+    expect(long).toHaveLength(TOKEN_BOUNDS.errorCodeLength);
+    expect(unsafe).toBe('bad___code__script_');
+    expect(empty).toEqual(['invalid_response', 'invalid_response']);
   });
 });

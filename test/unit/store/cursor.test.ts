@@ -50,8 +50,11 @@ describe('cursor', () => {
       GSI1SK: 'google#user-1',
     };
 
-    // Act + Assess
-    expect(decodeCursor(ME, encodeCursor(ME, gsiKey) ?? undefined, byProvider)).toEqual(gsiKey);
+    // Act
+    const key = decodeCursor(ME, encodeCursor(ME, gsiKey) ?? undefined, byProvider);
+
+    // Assess
+    expect(key).toEqual(gsiKey);
   });
 
   it("round-trips the API-key list's LastEvaluatedKey (GSI1 on APIKEY# items)", () => {
@@ -72,50 +75,82 @@ describe('cursor', () => {
   });
 
   it('no LastEvaluatedKey: null cursor; no cursor: no start key', () => {
-    expect(encodeCursor(ME, undefined)).toBeNull();
-    expect(decodeCursor(ME, undefined, tokens)).toBeUndefined();
+    // Act
+    const cursor = encodeCursor(ME, undefined);
+    const start = decodeCursor(ME, undefined, tokens);
+
+    // Assess
+    expect(cursor).toBeNull();
+    expect(start).toBeUndefined();
   });
 
   it("refuses another tenant's cursor with 400", () => {
     // Prepare
     const theirs = encodeCursor('ten_01other', { PK: 'TENANT#ten_01other', SK: 'TOKEN#tok_x' });
 
-    // Act + Assess
-    expect400(() => decodeCursor(ME, theirs ?? undefined, tokens));
+    // Act
+    const decode = () => decodeCursor(ME, theirs ?? undefined, tokens);
+
+    // Assess
+    expect400(decode);
   });
 
   it('refuses a cursor claiming my tenant whose key PK names another tenant', () => {
     // Prepare
     const forged = handMade({ t: ME, k: { PK: 'TENANT#other', SK: 'TOKEN#tok_x' } });
 
-    // Act + Assess
-    expect400(() => decodeCursor(ME, forged, tokens));
+    // Act
+    const decode = () => decodeCursor(ME, forged, tokens);
+
+    // Assess
+    expect400(decode);
   });
 
   it('refuses a forged GSI1PK of another tenant', () => {
+    // Prepare
     const forged = handMade({
       t: ME,
       k: { PK: `TENANT#${ME}`, SK: 'TOKENKEY#a#b', GSI1PK: 'TENANT#other#TOKENS', GSI1SK: 'a#b' },
     });
-    expect400(() => decodeCursor(ME, forged, byProvider));
+
+    // Act
+    const decode = () => decodeCursor(ME, forged, byProvider);
+
+    // Assess
+    expect400(decode);
   });
 
   it('refuses a cursor of one kind of item presented to another in the same partition', () => {
-    // A tokens page's key is under the tenant's PK too: the SK prefix tells the queries apart.
+    // Prepare: a tokens page's key is under the tenant's PK too: the SK prefix tells the queries apart.
     const webhooks = { name: 'PK', value: `TENANT#${ME}`, skPrefix: 'WEBHOOK#' };
-    expect400(() => decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, webhooks));
-    expect(
-      decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, { ...tokens, skPrefix: 'TOKEN#' }),
-    ).toEqual(tokenKey);
+    const cursor = encodeCursor(ME, tokenKey) ?? undefined;
+
+    // Act
+    const asWebhooks = () => decodeCursor(ME, cursor, webhooks);
+    const asTokens = decodeCursor(ME, cursor, { ...tokens, skPrefix: 'TOKEN#' });
+
+    // Assess
+    expect400(asWebhooks);
+    expect(asTokens).toEqual(tokenKey);
   });
 
   it('refuses a cursor of one query presented to another (tokens page to the API-key list)', () => {
-    expect400(() => decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, apiKeys));
+    // Act
+    const decode = () => decodeCursor(ME, encodeCursor(ME, tokenKey) ?? undefined, apiKeys);
+
+    // Assess
+    expect400(decode);
   });
 
   it('refuses a tenant whose id merely starts with mine (TENANT#<me>x)', () => {
+    // Prepare
     const forged = handMade({ t: ME, k: { PK: `TENANT#${ME}x`, SK: 'TOKEN#tok_x' } });
-    expect400(() => decodeCursor(ME, forged, tokens));
+
+    // Act
+    const decode = () => decodeCursor(ME, forged, tokens);
+
+    // Assess
+    expect400(decode);
   });
 
   it.each([
@@ -131,6 +166,10 @@ describe('cursor', () => {
     ['an empty key', handMade({ t: ME, k: {} })],
     ['an array key', handMade({ t: ME, k: [] })],
   ])('refuses %s with 400', (_label, cursor) => {
-    expect400(() => decodeCursor(ME, cursor, tokens));
+    // Act
+    const decode = () => decodeCursor(ME, cursor, tokens);
+
+    // Assess
+    expect400(decode);
   });
 });

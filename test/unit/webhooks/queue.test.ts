@@ -115,6 +115,7 @@ describe('fan-out with a queue', () => {
   });
 
   it('sends nothing when another worker already fanned the event out', async () => {
+    // Prepare
     ddb.on(QueryCommand).resolves({ Items: [webhookItem('whk_sub')] });
     ddb.on(TransactWriteCommand).rejects(
       new TransactionCanceledException({
@@ -124,8 +125,10 @@ describe('fan-out with a queue', () => {
       }),
     );
 
+    // Act
     await dispatch([event]);
 
+    // Assess
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 });
@@ -200,6 +203,7 @@ describe('an attempt with a queue', () => {
   });
 
   it('the sweeper claims due deliveries by moving their due key, then queues them', async () => {
+    // Prepare
     ddb.on(QueryCommand).resolves({ Items: [] });
     ddb.on(QueryCommand, { ExpressionAttributeValues: { ':pk': 'DELIVERIES#2' } }).resolves({
       Items: [
@@ -215,8 +219,10 @@ describe('an attempt with a queue', () => {
     ddb.on(UpdateCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm3' });
 
+    // Act
     const stats = await sweep();
 
+    // Assess
     expect(stats.queued).toBe(1);
     const [move] = ddb.commandCalls(UpdateCommand);
     expect(move?.args[0].input).toMatchObject({
@@ -235,9 +241,12 @@ describe('an attempt with a queue', () => {
   });
 
   it('the queue consumer reports a malformed message as a batch item failure', async () => {
+    // Act
     const res = await processQueueBatch({
       Records: [{ messageId: 'bad-1', body: '{"nope":true}' }],
     } as never);
+
+    // Assess
     expect(res.batchItemFailures).toEqual([{ itemIdentifier: 'bad-1' }]);
   });
 });
