@@ -71,6 +71,10 @@ async function agentKey(body: Record<string, unknown>) {
   return res.body as { id: string; key: string; expires_at: string; max_calls: number | null };
 }
 
+/** Waits until just past an agent key's `expires_at` (a short-lived key: made with a margin, waited for by the clock). */
+const pastExpiry = (expiresAt: string) =>
+  new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now()) + 100));
+
 const call = (key: string, method: string, provider: string, path: string, conn: Record<string, string>) =>
   api.call(method, `/v1/proxy/${provider}${path}`, { key, headers: conn });
 
@@ -175,11 +179,12 @@ describe('agent keys', () => {
 
   it('stop at expiry (401)', async () => {
     // Prepare
-    const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 1 });
+    // 5 s: enough for the first call to land in time on a loaded machine.
+    const { key, expires_at } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 5 });
 
     // Act: one call in time, one after expiry.
     const before = await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastExpiry(expires_at);
     const res = await call(key, 'GET', 'acme', '/me', { 'vault-connection-key': 'user-1' });
 
     // Assess
@@ -388,14 +393,14 @@ describe('MCP', () => {
     };
     const headers = { accept: 'application/json, text/event-stream' };
 
-    // Act: no key, a tenant key, a new agent key (POST and GET; it lives 1 s, so it is made just
+    // Act: no key, a tenant key, a new agent key (POST and GET; it lives 5 s, so it is made just
     // before use), the agent key once expired.
     const anonymous = await api.call('POST', '/mcp', { body: init, headers });
     const tenantKey = await api.call('POST', '/mcp', { key: tenant.key, body: init, headers });
-    const { key } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 1 });
+    const { key, expires_at } = await agentKey({ allow: [{ provider: 'acme', key: '*' }], expires_in: 5 });
     const agent = await api.call('POST', '/mcp', { key, body: init, headers });
     const get = await api.call('GET', '/mcp', { key });
-    await new Promise((r) => setTimeout(r, 1100));
+    await pastExpiry(expires_at);
     const expired = await api.call('POST', '/mcp', { key, body: init, headers });
 
     // Assess
