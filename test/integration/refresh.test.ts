@@ -522,7 +522,9 @@ describe('refresh', () => {
     const { key } = await tenantWithApp();
     const seeded = await seedToken(key);
     idp.mode = 'slow';
-    idp.delayMs = 400;
+    // Long enough that all 20 arrive while the first holds the lease, even on a loaded machine (a
+    // forced refresh arriving after it finished would rightly call the provider again).
+    idp.delayMs = 2000;
 
     // Act
     const calls = Array.from({ length: 20 }, (_, i) =>
