@@ -30,6 +30,7 @@ import {
   tokenWithSecretsSchema,
   updateTokenBody,
 } from '../lib/tokens/schemas.js';
+import { auditRoutes } from './audit/routes.js';
 import { billingJobs, billingRoutes } from './billing/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { proxyRoutes } from './proxy/routes.js';
@@ -201,8 +202,9 @@ export const routes = {
     tag: 'tokens',
     scope: 'tokens:read',
     // Reads only: a refresh that is due runs in RefreshOnDemand, which may write and call out.
-    access: { ...read, invoke: [REFRESH_ON_DEMAND] },
+    access: { ...read, invoke: [REFRESH_ON_DEMAND], audit: true },
     params: idParams,
+    audit: { action: 'token.read', target: 'token' },
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
   }),
   updateToken: defineRoute({
@@ -215,6 +217,7 @@ export const routes = {
     scope: 'tokens:write',
     access: tokenWrite,
     params: idParams,
+    audit: { action: 'token.update', target: 'token' },
     body: updateTokenBody,
     responses: { 200: { description: 'Updated', schema: tokenSchema } },
     errors: [409],
@@ -229,6 +232,7 @@ export const routes = {
     scope: 'tokens:write',
     access: tokenWrite,
     params: idParams,
+    audit: { action: 'token.delete', target: 'token' },
     responses: { 204: { description: 'Deleted' } },
   }),
   refreshToken: defineRoute({
@@ -241,6 +245,7 @@ export const routes = {
     scope: 'tokens:write',
     access: oauthCall,
     params: idParams,
+    audit: { action: 'token.refresh', target: 'token' },
     responses: {
       200: {
         description:
@@ -362,6 +367,7 @@ export const routes = {
   ...proxyRoutes,
   ...dashboardRoutes,
   ...billingRoutes,
+  ...auditRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);

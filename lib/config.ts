@@ -99,6 +99,8 @@ const schema = z.object({
   BILLING_CACHE_SECONDS: int(0, 3600).default(10),
   /** Counted calls are written at most this often per tenant per process (0: after every call). */
   BILLING_FLUSH_SECONDS: int(0, 3600).default(5),
+  /** Audit events expire (TTL) this many days after they happen; export them to S3 to keep them longer. */
+  AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -6,6 +6,7 @@ import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { auditTrail } from '../audit/middleware.js';
 import type { AuthContext } from '../auth/api-keys.js';
 import { billing } from '../billing/middleware.js';
 import { config } from '../config.js';
@@ -52,6 +53,8 @@ export function route<D extends RouteDef>(
     // Registered after cors and security headers so that its onError runs first and they
     // decorate the problem response too.
     .use(problemErrors())
+    // After problemErrors: its onError sees a 403 or 404 before it becomes a response.
+    .use(def.audit ? auditTrail(def) : [])
     .use(jsonBody(def.body !== undefined))
     .use(apiKeyAuth(def.scope))
     // Only what the route needs is in its chain: each middleware costs the warm path a call.

@@ -1,0 +1,99 @@
+import type { AuthContext } from '../auth/api-keys.js';
+import { ServiceUnavailableError } from '../errors.js';
+import { newId } from '../ids.js';
+import { logger } from '../observability.js';
+import * as store from '../store/audit.js';
+import { keys } from '../store/keys.js';
+import type { AuditAction, AuditContext, AuditEvent, AuditOutcome, AuditTarget } from './types.js';
+
+// Recording and listing audit events. Secret reads fail closed: no record, no secret.
+
+export function auditEvent(
+  ctx: AuditContext,
+  action: AuditAction,
+  target: AuditTarget,
+  outcome: AuditOutcome = 'success',
+): AuditEvent {
+  return {
+    id: newId('aud'),
+    time: new Date().toISOString(),
+    action,
+    actor: ctx.actor,
+    target,
+    outcome,
+    ...rest(ctx),
+  };
+}
+
+const rest = ({ request_id, source_ip, user_agent }: AuditContext) => ({ request_id, source_ip, user_agent });
+
+const unaudited = (err: unknown) => {
+  logger.error('Could not record an audit event', { error: (err as Error)?.name });
+  return new ServiceUnavailableError('The request could not be recorded in the audit trail; retry.');
+};
+
+/**
+ * Records `token.read` for a token of the caller's tenant in parallel with `read` (one transaction:
+ * a check that the token exists, and the event). A missing token writes nothing; a failed write
+ * withholds the token (503).
+ */
+export async function auditedTokenRead<T>(
+  tenantId: string,
+  tokenId: string,
+  ctx: AuditContext,
+  read: () => Promise<T>,
+): Promise<T> {
+  const e = auditEvent(ctx, 'token.read', { type: 'token', id: tokenId });
+  const recorded = store.putAuditIfExists(tenantId, keys.token(tenantId, tokenId), e).catch((err) => {
+    throw unaudited(err);
+  });
+  // Both settle before anything is returned or thrown: a 404 stays a 404, a failed record a 503.
+  const [r, w] = await Promise.allSettled([read(), recorded]);
+  if (r.status === 'rejected') throw r.reason;
+  if (w.status === 'rejected') throw w.reason;
+  // The token existed for the read but not for the check: deleted meanwhile, and not recorded.
+  if (!w.value) throw new ServiceUnavailableError('The token changed while it was read; retry.');
+  return r.value;
+}
+
+/** Records `e` before a secret is returned; a failure withholds it (503). */
+export async function recordOrRefuse(tenantId: string, e: AuditEvent): Promise<void> {
+  try {
+    await store.putAudit(tenantId, e);
+  } catch (err) {
+    throw unaudited(err);
+  }
+}
+
+/** Records a refused attempt. Best effort: the caller gets its refusal either way. */
+export async function recordDenied(tenantId: string, e: AuditEvent): Promise<void> {
+  try {
+    await store.putAudit(tenantId, e);
+  } catch (err) {
+    logger.warn('Could not record a denied attempt', { error: (err as Error)?.name });
+  }
+}
+
+/**
+ * After a 404 on an id: if another tenant owns it, records the attempt there, with the caller's
+ * key. The same owner lookup runs for every id not found, so a missing id and another tenant's
+ * answer alike.
+ */
+export async function recordCrossTenant(
+  auth: AuthContext,
+  ctx: AuditContext,
+  action: AuditAction,
+  target: AuditTarget,
+): Promise<void> {
+  let owner: string | null;
+  try {
+    owner = await store.ownerOf(target.type, target.id);
+  } catch (err) {
+    logger.warn('Could not look up an object owner', { error: (err as Error)?.name });
+    return;
+  }
+  if (owner === null || owner === auth.tenantId) return;
+  await recordDenied(owner, auditEvent(ctx, action, target, 'denied'));
+}
+
+export const listAuditEvents = store.listAudit;
