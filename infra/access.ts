@@ -143,19 +143,14 @@ export function accessStatements(
   }
 
   if (access.audit && access.table !== 'write') {
-    // Audit events of a read-only function: new items in audit partitions, and the existence
-    // check a secret read is recorded with (lib/store/audit.ts putAuditIfExists).
+    // Audit events of a read-only function, in audit partitions only: written in parallel with a
+    // secret read, and taken back when the read finds nothing (lib/audit/service.ts).
     statements.push(
       new iam.PolicyStatement({
         sid: 'AuditWrite',
-        actions: ['dynamodb:PutItem'],
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
         resources: [t.tableArn],
         conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [AUDIT_PARTITIONS] } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'AuditConditionCheck',
-        actions: ['dynamodb:ConditionCheckItem'],
-        resources: [t.tableArn],
       }),
     );
   }

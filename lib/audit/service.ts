@@ -3,7 +3,6 @@ import { ServiceUnavailableError } from '../errors.js';
 import { newId } from '../ids.js';
 import { logger } from '../observability.js';
 import * as store from '../store/audit.js';
-import { keys } from '../store/keys.js';
 import type { AuditAction, AuditContext, AuditEvent, AuditOutcome, AuditTarget } from './types.js';
 
 // Recording and listing audit events. Secret reads fail closed: no record, no secret.
@@ -33,9 +32,9 @@ const unaudited = (err: unknown) => {
 };
 
 /**
- * Records `token.read` for a token of the caller's tenant in parallel with `read` (one transaction:
- * a check that the token exists, and the event). A missing token writes nothing; a failed write
- * withholds the token (503).
+ * Records `token.read` in parallel with `read`: one plain write, so the read waits for no more than
+ * the slower of the two. A read that finds nothing takes its event back (a missing token leaves no
+ * record); a failed write withholds the token (503).
  */
 export async function auditedTokenRead<T>(
   tenantId: string,
@@ -44,15 +43,17 @@ export async function auditedTokenRead<T>(
   read: () => Promise<T>,
 ): Promise<T> {
   const e = auditEvent(ctx, 'token.read', { type: 'token', id: tokenId });
-  const recorded = store.putAuditIfExists(tenantId, keys.token(tenantId, tokenId), e).catch((err) => {
-    throw unaudited(err);
-  });
   // Both settle before anything is returned or thrown: a 404 stays a 404, a failed record a 503.
-  const [r, w] = await Promise.allSettled([read(), recorded]);
-  if (r.status === 'rejected') throw r.reason;
-  if (w.status === 'rejected') throw w.reason;
-  // The token existed for the read but not for the check: deleted meanwhile, and not recorded.
-  if (!w.value) throw new ServiceUnavailableError('The token changed while it was read; retry.');
+  const [r, w] = await Promise.allSettled([read(), store.putAudit(tenantId, e)]);
+  if (r.status === 'rejected') {
+    if (w.status === 'fulfilled') {
+      await store.deleteAudit(tenantId, e).catch((err) => {
+        logger.warn('Could not take back an audit event', { error: (err as Error)?.name });
+      });
+    }
+    throw r.reason;
+  }
+  if (w.status === 'rejected') throw unaudited(w.reason);
   return r.value;
 }
 

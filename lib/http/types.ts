@@ -20,8 +20,8 @@ export interface Access {
   /** Calls Stripe (billing): reads the Stripe secrets when billing is configured. */
   stripe?: boolean;
   /**
-   * Writes audit events (lib/audit) though its table access is `read`: PutItem in audit
-   * partitions only, and ConditionCheckItem (a read is recorded only if the item exists).
+   * Writes audit events (lib/audit) though its table access is `read`: PutItem and DeleteItem
+   * (taking back the event of a read that found nothing), in audit partitions only.
    */
   audit?: boolean;
 }

@@ -1,10 +1,9 @@
-import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, type TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditAction, AuditEvent } from '../audit/types.js';
 import { ddb, tableName } from '../aws.js';
 import { config } from '../config.js';
 import { BadRequestError } from '../errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { failedConditions } from './db.js';
 import { INDEXES, keys } from './keys.js';
 
 // Audit events: per tenant, one partition per month, newest first by sort key `<time>#<id>`. No
@@ -62,29 +61,9 @@ export async function putAudit(tenantId: string, e: AuditEvent): Promise<void> {
   await ddb.send(new PutCommand({ TableName: tableName, Item: toAuditItem(tenantId, e) }));
 }
 
-/**
- * Records `e` only if `key` (an item of the same tenant) exists: one transaction, made in parallel
- * with the read of that item. Returns false when the item does not exist (nothing was written).
- */
-export async function putAuditIfExists(
-  tenantId: string,
-  key: { PK: string; SK: string },
-  e: AuditEvent,
-): Promise<boolean> {
-  try {
-    await ddb.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          { ConditionCheck: { TableName: tableName, Key: key, ConditionExpression: 'attribute_exists(PK)' } },
-          { Put: { TableName: tableName, Item: toAuditItem(tenantId, e) } },
-        ],
-      }),
-    );
-    return true;
-  } catch (err) {
-    if (failedConditions(err)?.includes(0)) return false;
-    throw err;
-  }
+/** Takes back an event written ahead of what it records, when that did not happen (a read of a missing item). */
+export async function deleteAudit(tenantId: string, e: Pick<AuditEvent, 'time' | 'id'>): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: tableName, Key: keys.auditEvent(tenantId, e.time, e.id) }));
 }
 
 /** The tenant owning an object id (sparse GSI4), or null. Eventually consistent, like every GSI. */

@@ -188,9 +188,10 @@ describe('least privilege, derived from the route table', () => {
       expect(puts.map((s) => s.Condition?.['ForAllValues:StringLike'])).toEqual([
         { 'dynamodb:LeadingKeys': ['TENANT#*#AUDIT#*'] },
       ]);
-      expect(unconditioned).not.toContain('dynamodb:PutItem');
-      expect(dynamoActions(tableStatements)).not.toContain('dynamodb:DeleteItem');
-      expect(unconditioned).not.toContain('dynamodb:UpdateItem');
+      expect(puts[0]?.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+      expect(dynamoActions(tableStatements)).not.toContain('dynamodb:ConditionCheckItem');
+      for (const a of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'])
+        expect(unconditioned).not.toContain(a);
     } else {
       expect(dynamoActions(tableStatements).filter((a) => writes.includes(a))).toEqual([]);
       expect(unconditioned).not.toContain('dynamodb:UpdateItem');
@@ -260,10 +261,10 @@ describe('least privilege, derived from the route table', () => {
     expect([...getToken]).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']),
     );
-    // The read function deletes nothing; it writes audit events and an API key's last_used_at. A
+    // The read function writes only audit events and an API key's last_used_at. A
     // refresh it finds due runs in RefreshOnDemand, the one function it may invoke.
-    for (const a of ['dynamodb:DeleteItem', 'sqs:SendMessage']) expect(getToken.has(a)).toBe(false);
-    // Its puts: audit events (token.read), in audit partitions only.
+    for (const a of ['dynamodb:ConditionCheckItem', 'sqs:SendMessage']) expect(getToken.has(a)).toBe(false);
+    // Its puts and deletes: audit events (token.read), in audit partitions only.
     const getTokenPuts = roleStatements(dev, 'GetToken').filter((s) => s.Action.includes('dynamodb:PutItem'));
     expect(getTokenPuts.map((s) => s.Condition?.['ForAllValues:StringLike'])).toEqual([
       { 'dynamodb:LeadingKeys': ['TENANT#*#AUDIT#*'] },
