@@ -150,6 +150,8 @@ export const keys = {
     PK: `TENANT#${tenantId}#AUDIT#${time.slice(0, 7)}`,
     SK: `${time}#${eventId}`,
   }),
+  /** The tenant's audit HMAC key, wrapped (lib/audit/hmac.ts); not a data-key version, never retired. */
+  auditHmacKey: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'AUDITKEY' }),
   /** Owner of an object by its id alone (GSI4, sparse): written with the object. */
   ownerById: (type: string, id: string, tenantId: string) => ({
     GSI4PK: `ID#${type}#${id}`,
