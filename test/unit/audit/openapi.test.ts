@@ -7,7 +7,7 @@ import { buildOpenApi } from '../../../lib/http/openapi.js';
 
 describe('GET /v1/audit-events in the OpenAPI document', () => {
   // biome-ignore lint/suspicious/noExplicitAny: OpenAPI JSON
-  const doc = buildOpenApi(routeList) as any;
+  const doc = buildOpenApi(routeList, { title: 'Token Vault API', version: '0.1.0' }) as any;
   const op = doc.paths['/v1/audit-events']?.get;
 
   it('is there, with every filter bounded and the errors derived from its definition', () => {
