@@ -30,6 +30,7 @@ import {
   tokenWithSecretsSchema,
   updateTokenBody,
 } from '../lib/tokens/schemas.js';
+import { auditRoutes } from './audit/routes.js';
 import { billingJobs, billingRoutes } from './billing/routes.js';
 import { dashboardRoutes } from './dashboard/routes.js';
 import { proxyRoutes } from './proxy/routes.js';
@@ -202,8 +203,9 @@ export const routes = {
     tag: 'tokens',
     scope: 'tokens:read',
     // Reads only: a refresh that is due runs in RefreshOnDemand, which may write and call out.
-    access: { ...read, invoke: [REFRESH_ON_DEMAND] },
+    access: { ...read, invoke: [REFRESH_ON_DEMAND], audit: true },
     params: idParams,
+    audit: { action: 'token.read', target: 'token' },
     responses: { 200: { description: 'The token, decrypted', schema: tokenWithSecretsSchema } },
   }),
   updateToken: defineRoute({
@@ -216,6 +218,7 @@ export const routes = {
     scope: 'tokens:write',
     access: tokenWrite,
     params: idParams,
+    audit: { action: 'token.update', target: 'token' },
     body: updateTokenBody,
     responses: { 200: { description: 'Updated', schema: tokenSchema } },
     errors: [409],
@@ -230,6 +233,7 @@ export const routes = {
     scope: 'tokens:write',
     access: tokenWrite,
     params: idParams,
+    audit: { action: 'token.delete', target: 'token' },
     responses: { 204: { description: 'Deleted' } },
   }),
   refreshToken: defineRoute({
@@ -242,6 +246,7 @@ export const routes = {
     scope: 'tokens:write',
     access: oauthCall,
     params: idParams,
+    audit: { action: 'token.refresh', target: 'token' },
     responses: {
       200: {
         description:
@@ -364,6 +369,7 @@ export const routes = {
   ...dashboardRoutes,
   ...billingRoutes,
   ...dataKeyRoutes,
+  ...auditRoutes,
 } as const satisfies Record<string, RouteDef>;
 
 export const routeList: RouteDef[] = Object.values(routes);

@@ -26,6 +26,9 @@ export const API_KEY_TOUCH_ATTRIBUTES = [
   LAST_USED_ATTRIBUTE,
 ];
 
+/** Audit partitions of every tenant (`TENANT#<id>#AUDIT#<month>`), as a `dynamodb:LeadingKeys` pattern. */
+export const AUDIT_PARTITIONS = keys.auditMonth('*', '*').PK;
+
 /** Partition of dashboard sessions (`SESSION#<hash>`), as a `dynamodb:LeadingKeys` pattern. */
 export const SESSION_PARTITIONS = keys.dashboardSession('*').PK;
 export const SESSION_TOUCH_ATTRIBUTES = [
@@ -135,6 +138,19 @@ export function accessStatements(
           'ForAllValues:StringEquals': { 'dynamodb:Attributes': SESSION_TOUCH_ATTRIBUTES },
           StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
         },
+      }),
+    );
+  }
+
+  if (access.audit && access.table !== 'write') {
+    // Audit events of a read-only function, in audit partitions only: written in parallel with a
+    // secret read, and taken back when the read finds nothing (lib/audit/service.ts).
+    statements.push(
+      new iam.PolicyStatement({
+        sid: 'AuditWrite',
+        actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [t.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [AUDIT_PARTITIONS] } },
       }),
     );
   }

@@ -34,6 +34,8 @@ export interface VaultContext {
   billingPlans?: string;
   billingGraceDays?: number;
   stripeProPriceId?: string;
+  /** Export audit events to S3 (`-c auditExport=true`). */
+  auditExport?: boolean;
 }
 
 /** Reads the vault's settings from CDK context; a bad value fails with the context key's name. */
@@ -102,6 +104,7 @@ export function vaultContext(node: Node): VaultContext {
     billingPlans: str('billingPlans'),
     billingGraceDays: num('billingGraceDays'),
     stripeProPriceId: str('stripeProPriceId'),
+    auditExport: get('auditExport') === true || get('auditExport') === 'true',
   };
 }
 
@@ -144,6 +147,7 @@ export class TokenVaultStack extends Stack {
         s.refreshIntervalSeconds === undefined ? undefined : Duration.seconds(s.refreshIntervalSeconds),
       authCacheTtl: s.authCacheTtlSeconds === undefined ? undefined : Duration.seconds(s.authCacheTtlSeconds),
       billing: billingProps(s),
+      auditExport: s.auditExport ? {} : undefined,
     };
     this.vault = new TokenVault(this, 'Vault', vaultProps);
 

@@ -19,6 +19,7 @@ import { jobs, routeList, routes } from '../functions/routes.js';
 import type { JobDef, RouteDef } from '../lib/http/types.js';
 import { keys, tableDefinition } from '../lib/store/keys.js';
 import { dekCondition, KMS_ACTIONS } from './access.js';
+import { AuditExport, type AuditExportProps } from './audit-export.js';
 import { type VaultEnvironment, VaultFunction } from './vault-function.js';
 
 /** Powertools' service name (the `service` dimension of every custom metric) and metrics namespace. */
@@ -107,6 +108,12 @@ export interface TokenVaultProps {
    * @default - billing off
    */
   readonly billing?: BillingProps;
+  /**
+   * Export audit events to S3 for retention beyond AUDIT_RETENTION_DAYS (DynamoDB Streams, an
+   * EventBridge Pipe filtered to audit items, Firehose; see infra/audit-export.ts).
+   * @default - no export
+   */
+  readonly auditExport?: AuditExportProps;
 }
 
 export interface BillingProps {
@@ -197,6 +204,8 @@ interface FunctionDef {
 export class TokenVault extends Construct {
   readonly stage: string;
   readonly table: dynamodb.Table;
+  /** Present with the `auditExport` prop. */
+  readonly auditExport?: AuditExport;
   readonly key: kms.IKey;
   readonly api: apigw.HttpApi;
   readonly apiStage: apigw.HttpStage;
@@ -265,6 +274,7 @@ export class TokenVault extends Construct {
       encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: this.key,
       timeToLiveAttribute: tableDefinition.ttlAttribute,
+      ...(props.auditExport ? { stream: dynamodb.StreamViewType.NEW_IMAGE } : {}),
       deletionProtection: removalPolicy !== RemovalPolicy.DESTROY,
       removalPolicy,
     });
@@ -274,6 +284,13 @@ export class TokenVault extends Construct {
         partitionKey: str(index.partitionKey),
         sortKey: str(index.sortKey),
         projectionType: dynamodb.ProjectionType.ALL,
+      });
+    }
+    if (props.auditExport) {
+      this.auditExport = new AuditExport(this, 'AuditExport', {
+        ...props.auditExport,
+        table: this.table,
+        removalPolicy,
       });
     }
 

@@ -110,6 +110,8 @@ const schema = z.object({
   DATA_KEY_RETIRE_AFTER_SECONDS: int(0, 30 * 86_400).default(900),
   /** The re-encryption job's period under `npm start` (EventBridge runs it every minute deployed). */
   DATA_KEY_JOB_SECONDS: int(1, 3600).default(5),
+  /** Audit events expire (TTL) this many days after they happen; export them to S3 to keep them longer. */
+  AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
 });
 
 export type Config = z.infer<typeof schema>;

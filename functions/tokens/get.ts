@@ -1,9 +1,8 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { getFreshToken } from '../../lib/refresh/on-demand.js';
-import { withSecrets } from '../../lib/tokens/service.js';
+import { readToken } from '../../lib/refresh/read.js';
 import { routes } from '../routes.js';
 
-export const handler = route(routes.getToken, async ({ auth, params }) =>
-  ok(await withSecrets(await getFreshToken(auth.tenantId, params.id))),
+export const handler = route(routes.getToken, async ({ auth, params, audit }) =>
+  ok(await readToken(auth, params.id, audit)),
 );

@@ -15,6 +15,8 @@ export interface AuthContext {
   tenantId: string;
   keyId: string;
   scopes: Scope[];
+  /** The key's name, for audit events' actor. */
+  name?: string;
 }
 
 const BCRYPT_COST = 10;
@@ -105,7 +107,12 @@ export async function authenticate(authorization: string | undefined): Promise<A
   if (!(await bcrypt.compare(parts[2], record.secret_hash))) throw new UnauthorizedError('wrong secret');
   if (record.revoked_at) throw new UnauthorizedError('revoked key');
 
-  const ctx: AuthContext = { tenantId: record.tenant_id, keyId: record.id, scopes: record.scopes as Scope[] };
+  const ctx: AuthContext = {
+    tenantId: record.tenant_id,
+    keyId: record.id,
+    scopes: record.scopes as Scope[],
+    name: record.name,
+  };
   if (config.AUTH_CACHE_TTL_SECONDS > 0) {
     if (verified.size >= MAX_CACHED_KEYS) verified.delete(verified.keys().next().value as string);
     verified.set(digest, { ctx, expiresAt: Date.now() + config.AUTH_CACHE_TTL_SECONDS * 1000 });

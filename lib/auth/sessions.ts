@@ -84,7 +84,7 @@ export async function sessionAuth(event: SessionEvent): Promise<AuthContext | un
   if (!key || key.revoked_at || key.tenant_id !== session.tenant_id)
     throw new UnauthorizedError('session key revoked');
   if (now - lastSeen >= TOUCH_EVERY_MS) await store.touchSession(idHash, new Date(now).toISOString());
-  return { tenantId: key.tenant_id, keyId: key.id, scopes: key.scopes as Scope[] };
+  return { tenantId: key.tenant_id, keyId: key.id, scopes: key.scopes as Scope[], name: key.name };
 }
 
 /**

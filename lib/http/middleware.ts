@@ -30,6 +30,10 @@ export interface VaultRequest {
   rawBody?: unknown;
   /** An idempotent retry: the first response, answered again instead of running the handler. */
   replay?: HttpResult;
+  /** The request id of X-Request-Id, for audit events (lib/http/audit.ts). */
+  requestId?: string;
+  /** The authenticated caller even when its scope is refused, for auditing the denial. */
+  caller?: AuthContext;
 }
 export type VaultEvent = APIGatewayProxyEventV2 & { vault: VaultRequest };
 type Request = middy.Request<VaultEvent, HttpResult, Error, Context>;
@@ -102,6 +106,7 @@ export function apiKeyAuth(scope: RouteDef['scope']): middy.MiddlewareObj<VaultE
     // A dashboard session cookie (same origin only) stands in for the key it came from.
     const auth =
       (await sessionAuth(request.event)) ?? (await authenticate(request.event.headers?.authorization));
+    request.event.vault.caller = auth;
     requireScope(auth, scope);
     request.event.vault.auth = auth;
     logger.appendKeys({ tenant_id: auth.tenantId });

@@ -6,9 +6,12 @@ import httpCors from '@middy/http-cors';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { AuditContext } from '../audit/types.js';
 import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
 import { logger, metrics, tracer } from '../observability.js';
+import { auditTrail } from './audit.js';
+import { requestAuditContext } from './audit-context.js';
 import { billing } from './billing.js';
 import { idempotency } from './idempotency.js';
 import { takesIdempotencyKey } from './idempotency-key.js';
@@ -21,6 +24,8 @@ import type { HttpResult, RouteDef, RouteInput } from './types.js';
 export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
   /** Present on every route with a scope. */
   auth: D['scope'] extends null ? undefined : AuthContext;
+  /** Who, from where, under which request id: for the audit events the request records. Present with `auth`. */
+  audit: D['scope'] extends null ? undefined : AuditContext;
   event: VaultEvent;
 }
 
@@ -52,6 +57,8 @@ export function route<D extends RouteDef>(
     // Registered after cors and security headers so that its onError runs first and they
     // decorate the problem response too.
     .use(problemErrors())
+    // After problemErrors: its onError sees a 403 or 404 before it becomes a response.
+    .use(def.audit ? auditTrail(def) : [])
     .use(jsonBody(def.body !== undefined))
     .use(apiKeyAuth(def.scope))
     // Only what the route needs is in its chain: each middleware costs the warm path a call.
@@ -67,6 +74,7 @@ export function route<D extends RouteDef>(
         query: v.query,
         params: v.params,
         auth: v.auth,
+        audit: v.auth ? requestAuditContext(event, v.auth) : undefined,
         event,
       } as HandlerArgs<D>);
     });

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { AuditAction, AuditTargetType } from '../audit/types.js';
 import type { Scope } from '../auth/scopes.js';
 
 /** `ANY`: every method, one function (the proxy). */
@@ -18,6 +19,11 @@ export interface Access {
   invoke?: string[];
   /** Calls Stripe (billing): reads the Stripe secrets when billing is configured. */
   stripe?: boolean;
+  /**
+   * Writes audit events (lib/audit) though its table access is `read`: PutItem and DeleteItem
+   * (taking back the event of a read that found nothing), in audit partitions only.
+   */
+  audit?: boolean;
 }
 
 export interface ResponseSpec {
@@ -69,6 +75,11 @@ export interface RouteDef<
    * when deployed, read from the project locally (lib/http/assets.ts).
    */
   assets?: string[];
+  /**
+   * What the route does, for the audit trail: a 403 for a missing scope and a 404 on another
+   * tenant's `{id}` are recorded as this action on this kind of target (lib/http/audit.ts).
+   */
+  audit?: { action: AuditAction; target: AuditTargetType };
 }
 
 type Out<T> = T extends z.ZodType ? z.output<T> : undefined;

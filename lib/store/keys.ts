@@ -8,6 +8,8 @@ export const INDEXES = {
   refreshDue: 'GSI2',
   /** Sparse: events not yet fanned out to webhooks, and deliveries due for an attempt. */
   pending: 'GSI3',
+  /** Sparse: an object's owner by its id alone (tokens), for auditing a 404 on another tenant's id. */
+  byId: 'GSI4',
 } as const;
 
 export const TTL_ATTRIBUTE = 'ttl';
@@ -22,6 +24,7 @@ export const tableDefinition = {
     { name: INDEXES.byOwner, partitionKey: 'GSI1PK', sortKey: 'GSI1SK' },
     { name: INDEXES.refreshDue, partitionKey: 'GSI2PK', sortKey: 'GSI2SK' },
     { name: INDEXES.pending, partitionKey: 'GSI3PK', sortKey: 'GSI3SK' },
+    { name: INDEXES.byId, partitionKey: 'GSI4PK', sortKey: 'GSI4SK' },
   ],
   ttlAttribute: TTL_ATTRIBUTE,
 } as const;
@@ -138,6 +141,23 @@ export const keys = {
     GSI3SK: `${month}#${tenantId}`,
   }),
   usageUnreportedShard: (shard: number) => ({ GSI3PK: `USAGE#${shard}` }),
+  /**
+   * Audit events: one partition per tenant per month (`YYYY-MM`), sorted by time. A month bounds a
+   * busy tenant's partition and keeps listing a year (the default retention) to 13 queries.
+   */
+  auditMonth: (tenantId: string, month: string) => ({ PK: `TENANT#${tenantId}#AUDIT#${month}` }),
+  auditEvent: (tenantId: string, time: string, eventId: string) => ({
+    PK: `TENANT#${tenantId}#AUDIT#${time.slice(0, 7)}`,
+    SK: `${time}#${eventId}`,
+  }),
+  /** The tenant's audit HMAC key, wrapped (lib/audit/hmac.ts); not a data-key version, never retired. */
+  auditHmacKey: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'AUDITKEY' }),
+  /** Owner of an object by its id alone (GSI4, sparse): written with the object. */
+  ownerById: (type: string, id: string, tenantId: string) => ({
+    GSI4PK: `ID#${type}#${id}`,
+    GSI4SK: `TENANT#${tenantId}`,
+  }),
+  byId: (type: string, id: string) => ({ GSI4PK: `ID#${type}#${id}` }),
   /** The tenant's stored-token count, kept in the same transaction as each insert and delete. */
   tokenCounter: (tenantId: string) => ({ PK: `TENANT#${tenantId}`, SK: 'COUNT#tokens' }),
   /** A tenant's data-key version: when it was made, and when retired (the wrapped key is on the tenant). */

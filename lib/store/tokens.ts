@@ -59,6 +59,8 @@ function toItem(t: TokenRecord) {
   return {
     ...keys.token(t.tenant_id, t.id),
     ...keys.tokenOwner(t.tenant_id, t.provider, t.key),
+    // Who owns this id, for auditing another tenant's attempt on it (lib/store/audit.ts).
+    ...keys.ownerById('token', t.id, t.tenant_id),
     // Sparse index: only tokens with a due time are in the refresh schedule.
     ...(t.refresh_due_at ? keys.refreshDue(t.tenant_id, t.id, new Date(t.refresh_due_at)) : {}),
     type: 'token',

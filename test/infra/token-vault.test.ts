@@ -195,6 +195,17 @@ describe('least privilege, derived from the route table', () => {
     }
     if (access.table === 'write') {
       expect(unconditioned).toEqual(expect.arrayContaining([...writes, 'dynamodb:UpdateItem']));
+    } else if (access.audit) {
+      // A read function that records audit events: puts only in audit partitions, and the
+      // existence check a secret read is recorded with; it deletes nothing.
+      const puts = tableStatements.filter((s) => s.Action.includes('dynamodb:PutItem'));
+      expect(puts.map((s) => s.Condition?.['ForAllValues:StringLike'])).toEqual([
+        { 'dynamodb:LeadingKeys': ['TENANT#*#AUDIT#*'] },
+      ]);
+      expect(puts[0]?.Action.sort()).toEqual(['dynamodb:DeleteItem', 'dynamodb:PutItem']);
+      expect(dynamoActions(tableStatements)).not.toContain('dynamodb:ConditionCheckItem');
+      for (const a of ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'])
+        expect(unconditioned).not.toContain(a);
     } else {
       expect(dynamoActions(tableStatements).filter((a) => writes.includes(a))).toEqual([]);
       expect(unconditioned).not.toContain('dynamodb:UpdateItem');
@@ -265,15 +276,14 @@ describe('least privilege, derived from the route table', () => {
     expect([...getToken]).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'kms:Decrypt']),
     );
-    // The read function deletes and puts nothing; its only write is an API key's last_used_at. A
+    // The read function writes only audit events and an API key's last_used_at. A
     // refresh it finds due runs in RefreshOnDemand, the one function it may invoke.
-    for (const a of [
-      'dynamodb:PutItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-      'sqs:SendMessage',
-    ])
-      expect(getToken.has(a)).toBe(false);
+    for (const a of ['dynamodb:ConditionCheckItem', 'sqs:SendMessage']) expect(getToken.has(a)).toBe(false);
+    // Its puts and deletes: audit events (token.read), in audit partitions only.
+    const getTokenPuts = roleStatements(dev, 'GetToken').filter((s) => s.Action.includes('dynamodb:PutItem'));
+    expect(getTokenPuts.map((s) => s.Condition?.['ForAllValues:StringLike'])).toEqual([
+      { 'dynamodb:LeadingKeys': ['TENANT#*#AUDIT#*'] },
+    ]);
     const getTokenUpdates = roleStatements(dev, 'GetToken').filter((s) =>
       s.Action.includes('dynamodb:UpdateItem'),
     );
@@ -299,7 +309,8 @@ describe('least privilege, derived from the route table', () => {
           s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] ?? ['none'],
         ),
       );
-    const readOnly = functionDefs.filter((d) => d.access.table === 'read');
+    // (A read function that records audit events puts those only: checked per function above.)
+    const readOnly = functionDefs.filter((d) => d.access.table === 'read' && !d.access.audit);
     expect(readOnly.length).toBeGreaterThan(0);
     for (const d of readOnly) expect(actions(d.id).has('dynamodb:PutItem')).toBe(false);
     expect(functionDefs.filter((d) => actions(d.id).has('kms:GenerateDataKey')).map((d) => d.id)).toEqual([

@@ -88,7 +88,7 @@ describe('billing off', () => {
     );
   });
 
-  it('a warm GET /v1/tokens/{id} makes exactly one DynamoDB call', async () => {
+  it('a warm GET /v1/tokens/{id} makes one DynamoDB read and one audit write', async () => {
     // Prepare: a token, read a few times so that the path is warm.
     const { key } = await api.register();
     const t = await api.call('POST', '/v1/tokens', {
@@ -107,8 +107,12 @@ describe('billing off', () => {
     expect(statuses).toEqual(Array(20).fill(200));
     const reads = calls.filter((c) => c.sk.startsWith('TOKEN#'));
     expect(reads).toHaveLength(20);
-    // Besides the token reads, at most the API key's `last_used_at` touch (once a minute).
-    expect(calls.filter((c) => !c.sk.startsWith('TOKEN#')).every((c) => c.sk === 'APIKEY')).toBe(true);
-    expect(calls.length).toBeLessThanOrEqual(21);
+    // Each read's audit event (token.read, issue 11), written in parallel with the read.
+    const auditPuts = calls.filter((c) => c.command === 'PutItemCommand');
+    expect(auditPuts).toHaveLength(20);
+    // Besides those, at most the API key's `last_used_at` touch (once a minute).
+    const rest = calls.filter((c) => !c.sk.startsWith('TOKEN#') && c.command !== 'PutItemCommand');
+    expect(rest.every((c) => c.sk === 'APIKEY')).toBe(true);
+    expect(calls.length).toBeLessThanOrEqual(41);
   });
 });

@@ -111,7 +111,12 @@ describe('authenticate', () => {
     const ctx = await authenticate(`Bearer ${made.apiKey}`);
 
     // Assess
-    expect(ctx).toEqual({ tenantId: 'ten_a', keyId: made.record.id, scopes: ['tokens:read'] });
+    expect(ctx).toEqual({
+      tenantId: 'ten_a',
+      keyId: made.record.id,
+      scopes: ['tokens:read'],
+      name: 'default',
+    });
     const gets = ddb.commandCalls(GetCommand);
     expect(gets).toHaveLength(1);
     expect(gets[0]?.args[0].input.Key).toEqual({ PK: `APIKEY#${made.record.id}`, SK: 'APIKEY' });
