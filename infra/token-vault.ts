@@ -15,8 +15,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { jobs, routeList, routes } from '../functions/routes.js';
-import type { JobDef, RouteDef } from '../lib/http/types.js';
+import type { JobDef, VaultRouteDef } from '../functions/defs.js';
+import { jobs, routeList } from '../functions/routes.js';
 import { keys, tableDefinition } from '../lib/store/keys.js';
 import { dekCondition, KMS_ACTIONS } from './access.js';
 import { type VaultEnvironment, VaultFunction } from './vault-function.js';
@@ -182,7 +182,7 @@ interface FunctionDef {
   id: string;
   entry: string;
   summary: string;
-  access: RouteDef['access'];
+  access: VaultRouteDef['access'];
   authenticated: boolean;
   timeout: Duration;
   job?: JobDef;
@@ -368,7 +368,7 @@ export class TokenVault extends Construct {
     ];
     for (const def of defs) {
       const usesQueue = def.access.queue === true || def.job?.trigger === 'queue';
-      const isRegister = def.id === routes.register.id;
+      const readsRegistrationSecret = def.access.registrationSecret === true;
       const fn = new VaultFunction(this, def.id, {
         entry: def.entry,
         functionName: `${namePrefix}-${def.id}`,
@@ -379,9 +379,9 @@ export class TokenVault extends Construct {
         environment: {
           ...commonEnv,
           ...(usesQueue ? { WEBHOOK_QUEUE_URL: this.webhookQueue.queueUrl } : {}),
-          ...(isRegister ? { REGISTRATION_SECRET_ARN: this.registrationSecret.secretArn } : {}),
+          ...(readsRegistrationSecret ? { REGISTRATION_SECRET_ARN: this.registrationSecret.secretArn } : {}),
           ...(stripeKey && def.access.stripe ? { STRIPE_SECRET_KEY_ARN: stripeKey.secretArn } : {}),
-          ...(stripeWebhook && def.id === routes.stripeEvents.id
+          ...(stripeWebhook && def.access.stripeWebhookSecret
             ? { STRIPE_WEBHOOK_SECRET_ARN: stripeWebhook.secretArn }
             : {}),
         },
@@ -391,8 +391,8 @@ export class TokenVault extends Construct {
         assets: def.assets,
       });
       if (stripeKey && stripeWebhook)
-        addBillingAccess(fn, def, routes.stripeEvents.id, this.table.tableArn, stripeKey, stripeWebhook);
-      if (isRegister) {
+        addBillingAccess(fn, def, this.table.tableArn, stripeKey, stripeWebhook);
+      if (readsRegistrationSecret) {
         fn.addToRolePolicy(
           new iam.PolicyStatement({
             sid: 'RegistrationSecretRead',
@@ -723,15 +723,14 @@ export const USAGE_FLUSH_ATTRIBUTES = [
  */
 function addBillingAccess(
   fn: VaultFunction,
-  def: { id: string; access: { table: string; stripe?: boolean }; authenticated: boolean },
-  stripeEventsId: string,
+  def: { access: VaultRouteDef['access']; authenticated: boolean },
   tableArn: string,
   stripeKey: secretsmanager.ISecret,
   stripeWebhook: secretsmanager.ISecret,
 ): void {
   // Imported by name: grantRead names the secret's ARN with Secrets Manager's random suffix.
   if (def.access.stripe) stripeKey.grantRead(fn);
-  if (def.id === stripeEventsId) stripeWebhook.grantRead(fn);
+  if (def.access.stripeWebhookSecret) stripeWebhook.grantRead(fn);
   if (def.authenticated && def.access.table !== 'write') {
     fn.addToRolePolicy(
       new iam.PolicyStatement({

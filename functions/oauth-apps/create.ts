@@ -2,8 +2,8 @@ import { callbackUrl } from '../../lib/http/public-url.js';
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { appView, createOAuthApp } from '../../lib/providers/apps.js';
-import { routes } from '../routes.js';
+import { oauthAppRoutes } from './routes.js';
 
-export const handler = route(routes.createOAuthApp, async ({ auth, body, event }) =>
+export const handler = route(oauthAppRoutes.createOAuthApp, async ({ auth, body, event }) =>
   created(appView(await createOAuthApp(auth.tenantId, body), callbackUrl(event))),
 );

@@ -4,22 +4,6 @@ import type { Scope } from '../auth/scopes.js';
 /** `ANY`: every method, one function (the proxy). */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
 
-/** What a route's function may touch; the CDK stack derives each function's IAM policy from it. */
-export interface Access {
-  /** DynamoDB: none, read (Get/Query), or write (read + Put/Update/Delete/Transact). */
-  table: 'none' | 'read' | 'write';
-  /** KMS: `decrypt` unwraps tenants' data keys; `generate` makes new ones (registration). */
-  kms: ('decrypt' | 'generate')[];
-  /** Calls OAuth providers' token endpoints (outbound HTTPS). */
-  outbound?: boolean;
-  /** Sends to the webhook queue. */
-  queue?: boolean;
-  /** Invokes these functions (job ids with trigger `invoke`), synchronously. */
-  invoke?: string[];
-  /** Calls Stripe (billing): reads the Stripe secrets when billing is configured. */
-  stripe?: boolean;
-}
-
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
@@ -43,7 +27,6 @@ export interface RouteDef<
   tag: string;
   /** Required API key scope; null for public routes. */
   scope: Scope | null;
-  access: Access;
   body?: B;
   query?: Q;
   params?: P;
@@ -85,22 +68,6 @@ export interface HttpResult {
   body?: string;
 }
 
-/** A function that is not an HTTP route: run on a schedule or fed by the webhook queue. */
-export interface JobDef {
-  id: string;
-  entry: string;
-  summary: string;
-  access: Access;
-  /**
-   * `schedule`: EventBridge deployed, a timer in-process locally. `queue`: consumes the webhook
-   * queue. `invoke`: called by another function that lists it in `access.invoke` (Lambda Invoke
-   * deployed, a direct call in-process locally).
-   */
-  trigger: 'schedule' | 'queue' | 'invoke';
-  /** For schedule jobs: the period; absent means REFRESH_INTERVAL_SECONDS. */
-  everySeconds?: number;
-  timeoutSeconds: number;
-}
-
-/** Declares a route, keeping its literal types (scope, schemas) for the handler's typed input. */
+/** Declares a route, keeping its literal types (scope, schemas) for the handler's typed input (the vault's
+ * routes use functions/defs.ts's, which adds what the function may touch). */
 export const defineRoute = <const D extends RouteDef>(d: D) => d;

@@ -2,9 +2,9 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import type { Access } from '../../functions/defs.js';
 import { jobs, routeList } from '../../functions/routes.js';
 import { addVaultStack } from '../../infra/stack.js';
-import type { Access } from '../../lib/http/types.js';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/store/keys.js';
 
 // Assertions on the synthesized template. Bundling is skipped (context `aws:cdk:bundling-stacks: []`);
