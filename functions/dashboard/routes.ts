@@ -35,7 +35,10 @@ export const dashboardRoutes = {
     scope: null,
     access: none,
     params: assetParams,
-    responses: { 200: { description: 'app.js or app.css', contentType: 'text/javascript' } },
+    responses: {
+      200: { description: 'app.js or app.css', contentType: 'text/javascript' },
+      304: { description: 'Not modified: If-None-Match holds its current ETag' },
+    },
     errors: [404, 422],
     assets: DASHBOARD_ASSETS,
   }),

@@ -64,7 +64,10 @@ export const metaRoutes = {
     scope: null,
     access: none,
     params: assetParams,
-    responses: { 200: { description: 'redoc.standalone.js', contentType: 'text/javascript' } },
+    responses: {
+      200: { description: 'redoc.standalone.js', contentType: 'text/javascript' },
+      304: { description: 'Not modified: If-None-Match holds its current ETag' },
+    },
     errors: [404, 422],
     assets: DOCS_ASSETS,
   }),

@@ -68,6 +68,33 @@ export interface HttpResult {
   body?: string;
 }
 
+declare const bodyType: unique symbol;
+
+/**
+ * A response whose status and body type the compiler knows (lib/http/responses.ts builds them):
+ * route() accepts from a handler only the success statuses its definition declares, each with a
+ * body of its schema's type.
+ */
+export interface Reply<S extends number = number, B = unknown> extends HttpResult {
+  statusCode: S;
+  /** Type only: the body before it was serialized. */
+  readonly [bodyType]?: B;
+}
+
+/** A body is only serialized: read-only values (the provider catalog) are as good as mutable ones. */
+type Frozen<T> = T extends readonly (infer E)[]
+  ? readonly Frozen<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Frozen<T[K]> }
+    : T;
+type BodyOf<R> = R extends { schema: infer Z extends z.ZodType } ? Frozen<z.input<Z>> : unknown;
+type SuccessStatus<D extends RouteDef> = keyof D['responses'] & number;
+
+/** What a route's handler may return: one of its declared success responses. */
+export type SuccessOf<D extends RouteDef> = {
+  [S in SuccessStatus<D>]: Reply<S, BodyOf<D['responses'][S]>>;
+}[SuccessStatus<D>];
+
 /** Declares a route, keeping its literal types (scope, schemas) for the handler's typed input (the vault's
  * routes use functions/defs.ts's, which adds what the function may touch). */
 export const defineRoute = <const D extends RouteDef>(d: D) => d;
