@@ -16,7 +16,7 @@ const dynamo = tracer.captureAWSv3Client(
     // DynamoDB Local accepts any credentials; don't make a laptop user configure AWS for it.
     ...(isLoopback
       ? {
-          region: process.env.AWS_REGION ?? 'us-east-1',
+          region: config.AWS_REGION ?? 'us-east-1',
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }
       : {}),

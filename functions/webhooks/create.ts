@@ -1,9 +1,9 @@
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { createWebhook, toView } from '../../lib/webhooks/service.js';
+import { createWebhook, toWebhookView } from '../../lib/webhooks/service.js';
 import { webhookRoutes } from './routes.js';
 
 export const handler = route(webhookRoutes.createWebhook, async ({ auth, body }) => {
   const { webhook, secret } = await createWebhook(auth.tenantId, body);
-  return created({ ...toView(webhook), secret }, `/v1/webhooks/${webhook.id}`);
+  return created({ ...toWebhookView(webhook), secret }, `/v1/webhooks/${webhook.id}`);
 });
