@@ -3,14 +3,15 @@ import { assetParams, dashboardSession, sessionIdentity, signInBody } from '../.
 import { SELF_ONLY_CSP } from '../../lib/http/security-headers.js';
 import { type Access, defineRoute, type VaultRouteDef } from '../defs.js';
 
-// The dashboard (served by the vault itself, on the API's origin) and its sessions. Spread into
-// functions/routes.ts.
+// The dashboard (served by the vault itself, on the API's origin), its sessions, and the docs
+// page's renderer. Spread into functions/routes.ts.
 
 const none: Access = { table: 'none', kms: [] };
 /** Sessions are table items; no tenant data key is needed. */
 const sessionWrite: Access = { table: 'write', kms: [] };
 
 export const DASHBOARD_ASSETS = ['dashboard/dist/app.js', 'dashboard/dist/app.css'];
+export const DOCS_ASSETS = ['node_modules/redoc/bundles/redoc.standalone.js'];
 
 export const dashboardRoutes = {
   dashboardPage: defineRoute({
@@ -41,6 +42,23 @@ export const dashboardRoutes = {
     },
     errors: [404, 422],
     assets: DASHBOARD_ASSETS,
+  }),
+  docsRenderer: defineRoute({
+    id: 'DocsRenderer',
+    method: 'GET',
+    path: '/docs/{file}',
+    entry: 'functions/docs/renderer.ts',
+    summary: "The /docs page's renderer (Redoc's standalone bundle, from its npm package)",
+    tag: 'meta',
+    scope: null,
+    access: none,
+    params: assetParams,
+    responses: {
+      200: { description: 'redoc.standalone.js', contentType: 'text/javascript' },
+      304: { description: 'Not modified: If-None-Match holds its current ETag' },
+    },
+    errors: [404, 422],
+    assets: DOCS_ASSETS,
   }),
   createDashboardSession: defineRoute({
     id: 'CreateDashboardSession',

@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import { assetParams } from '../../lib/dashboard/schemas.js';
 import { defineRoute, none, type VaultRouteDef } from '../defs.js';
 
 // Health and this API's own description (the OpenAPI document and its page). Spread into functions/routes.ts.
-
-export const DOCS_ASSETS = ['node_modules/redoc/bundles/redoc.standalone.js'];
 
 export const metaRoutes = {
   health: defineRoute({
@@ -53,22 +50,5 @@ export const metaRoutes = {
       'form-action': "'none'",
       'frame-ancestors': "'none'",
     },
-  }),
-  docsRenderer: defineRoute({
-    id: 'DocsRenderer',
-    method: 'GET',
-    path: '/docs/{file}',
-    entry: 'functions/docs/renderer.ts',
-    summary: "The /docs page's renderer (Redoc's standalone bundle, from its npm package)",
-    tag: 'meta',
-    scope: null,
-    access: none,
-    params: assetParams,
-    responses: {
-      200: { description: 'redoc.standalone.js', contentType: 'text/javascript' },
-      304: { description: 'Not modified: If-None-Match holds its current ETag' },
-    },
-    errors: [404, 422],
-    assets: DOCS_ASSETS,
   }),
 } satisfies Record<string, VaultRouteDef>;
