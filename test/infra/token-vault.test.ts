@@ -1,10 +1,12 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
 import type { Access } from '../../functions/defs.js';
 import { jobs, routeList } from '../../functions/routes.js';
 import { addVaultStack } from '../../infra/stack.js';
+import { TokenVault, type TokenVaultProps } from '../../infra/token-vault.js';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/store/keys.js';
 
 // Assertions on the synthesized template. Bundling is skipped (context `aws:cdk:bundling-stacks: []`);
@@ -138,6 +140,33 @@ describe('functions', () => {
     expect(() => synth({ registration: 'maybe' })).toThrow(/registration/);
     expect(() => synth({ refreshIntervalSeconds: '90' })).toThrow(/refreshInterval/);
     expect(() => synth({ corsOrigins: 'https://a.example/path' })).toThrow(/corsOrigins/);
+    expect(() => synth({ logRetentionDays: '8' })).toThrow(/logRetention/);
+  });
+
+  it('checks its props the same way when used in another app', () => {
+    // Prepare
+    const vaultIn = (props: Partial<TokenVaultProps>) => () =>
+      new TokenVault(new Stack(new App()), 'Vault', { stage: 'dev', ...props });
+
+    // Act + Assess
+    expect(vaultIn({ stage: 'Prod!' })).toThrow(/TokenVault stage/);
+    expect(vaultIn({ registration: 'maybe' as 'open' })).toThrow(/TokenVault registration/);
+    expect(vaultIn({ refreshInterval: Duration.seconds(90) })).toThrow(/TokenVault refreshInterval/);
+    expect(vaultIn({ logRetention: 8 as logs.RetentionDays })).toThrow(/TokenVault logRetention/);
+  });
+
+  it("keeps the logical ids of the stateful resources (a new id would replace them, the table's data with it)", () => {
+    expect(tableId(dev)).toBe('VaultTable008FE3F5');
+    expect(keyId(dev)).toBe('VaultKeyCB88EF1A');
+    expect(dev.ofType('AWS::SecretsManager::Secret').map(([id]) => id)).toEqual([
+      'VaultRegistrationSecret0C7D0EF6',
+    ]);
+    expect(
+      dev
+        .ofType('AWS::SQS::Queue')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['VaultWebhookDeadLetterQueue3EF56EDC', 'VaultWebhookQueue23ACFFBF']);
   });
 });
 
