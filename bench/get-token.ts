@@ -11,7 +11,7 @@ const dynamo = await startBench();
 try {
   const { ddb, dynamoClient, tableName } = await import('../lib/aws.js');
   const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
-  const { ensureTable } = await import('../lib/store/table.js');
+  const { ensureTable } = await import('../local/table.js');
   const { keyProvider } = await import('../lib/crypto/index.js');
   const { authStats } = await import('../lib/auth/api-keys.js');
   const { handler } = await import('../functions/tokens/get.js');

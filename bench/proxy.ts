@@ -20,7 +20,7 @@ upstream.respond = (_req, res) => {
 
 try {
   const { dynamoClient, tableName } = await import('../lib/aws.js');
-  const { ensureTable } = await import('../lib/store/table.js');
+  const { ensureTable } = await import('../local/table.js');
   const { createOAuthApp } = await import('../lib/providers/apps.js');
   const getToken = (await import('../functions/tokens/get.js')).handler;
   const proxy = (await import('../functions/proxy/proxy.js')).handler;

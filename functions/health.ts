@@ -1,5 +1,5 @@
 import { ok } from '../lib/http/responses.js';
 import { route } from '../lib/http/route.js';
-import { routes } from './routes.js';
+import { metaRoutes } from './docs/routes.js';
 
-export const handler = route(routes.health, async () => ok({ status: 'ok' }));
+export const handler = route(metaRoutes.health, async () => ok({ status: 'ok' }));

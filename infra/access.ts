@@ -1,6 +1,6 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Access } from '../functions/defs.js';
 import { dekContext } from '../lib/crypto/data-keys.js';
-import type { Access } from '../lib/http/types.js';
 import { LAST_USED_ATTRIBUTE } from '../lib/store/api-keys.js';
 import { keys, tableDefinition } from '../lib/store/keys.js';
 import { LAST_SEEN_ATTRIBUTE } from '../lib/store/sessions.js';

@@ -1,3 +1,3 @@
 // The vault's CDK constructs, for use in your own CDK app (see README, "Deploying to AWS").
-export { type ThrottlingProps, TokenVault, type TokenVaultProps } from './token-vault.js';
+export { type BillingProps, type ThrottlingProps, TokenVault, type TokenVaultProps } from './token-vault.js';
 export { VaultFunction, type VaultFunctionProps } from './vault-function.js';

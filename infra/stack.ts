@@ -8,11 +8,12 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct, Node } from 'constructs';
-import { STAGE_PATTERN, TokenVault, type TokenVaultProps } from './token-vault.js';
+import { checkStage } from './props.js';
+import { TokenVault, type TokenVaultProps } from './token-vault.js';
 
 /** The settings this repo's app reads from CDK context (`-c name=value` or cdk.json's `context`). */
 export interface VaultContext {
@@ -55,10 +56,8 @@ export function vaultContext(node: Node): VaultContext {
     return n;
   };
 
-  const registration = str('registration');
-  if (registration !== undefined && registration !== 'open' && registration !== 'closed') {
-    throw new Error(`Context registration: 'open' or 'closed', got '${registration}'`);
-  }
+  // Values are checked where the construct checks its props (infra/props.ts); here only parsed.
+  const registration = str('registration') as VaultContext['registration'];
   const cors = get('corsOrigins');
   const corsOrigins = Array.isArray(cors)
     ? cors.map(String)
@@ -68,23 +67,15 @@ export function vaultContext(node: Node): VaultContext {
           .map((s) => s.trim())
           .filter(Boolean)
       : undefined;
-  const retention = num('logRetentionDays');
-  if (retention !== undefined && !Object.values(logs.RetentionDays).includes(retention)) {
-    throw new Error(
-      `Context logRetentionDays: one of CloudWatch's retention periods (1, 3, 5, 7, 14, 30, 60, 90, ...)`,
-    );
-  }
+  const retention = num('logRetentionDays') as logs.RetentionDays | undefined;
   const removal = str('removalPolicy');
   if (removal !== undefined && removal !== 'retain' && removal !== 'destroy') {
     throw new Error(`Context removalPolicy: 'retain' or 'destroy', got '${removal}'`);
   }
 
+  // Checked before the construct does: the stage names the stack.
   const stage = str('stage') ?? 'dev';
-  if (!STAGE_PATTERN.test(stage)) {
-    throw new Error(
-      `Context stage '${stage}': 1-20 lower case letters, digits or dashes, starting with a letter`,
-    );
-  }
+  checkStage(stage);
 
   return {
     stage,

@@ -7,8 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { Access } from '../functions/defs.js';
 import type { Config } from '../lib/config.js';
-import type { Access } from '../lib/http/types.js';
 import { type AccessTargets, accessStatements } from './access.js';
 
 /** The project root: handler entries in the route table are relative to it. */

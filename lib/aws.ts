@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from './config.js';
 import { tracer } from './observability.js';
@@ -17,7 +16,7 @@ const dynamo = tracer.captureAWSv3Client(
     // DynamoDB Local accepts any credentials; don't make a laptop user configure AWS for it.
     ...(isLoopback
       ? {
-          region: process.env.AWS_REGION ?? 'us-east-1',
+          region: config.AWS_REGION ?? 'us-east-1',
           credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         }
       : {}),
@@ -30,5 +29,4 @@ export const ddb = DynamoDBDocumentClient.from(dynamo, {
 export const dynamoClient = dynamo;
 
 export const kms = tracer.captureAWSv3Client(new KMSClient({}));
-export const sqs = tracer.captureAWSv3Client(new SQSClient({}));
 export const tableName = config.TABLE_NAME;

@@ -112,6 +112,11 @@ const schema = z.object({
   DATA_KEY_JOB_SECONDS: int(1, 3600).default(5),
   /** Audit events expire (TTL) this many days after they happen; export them to S3 to keep them longer. */
   AUDIT_RETENTION_DAYS: int(1, 3650).default(365),
+  /** Powertools' service name (the `service` dimension of every custom metric) and metrics namespace. */
+  POWERTOOLS_SERVICE_NAME: z.string().min(1).default('token-vault'),
+  POWERTOOLS_METRICS_NAMESPACE: z.string().min(1).default('TokenVault'),
+  /** Set by Lambda; locally the region DynamoDB Local is addressed in. */
+  AWS_REGION: z.string().min(1).optional(),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -128,4 +133,19 @@ function load(env: NodeJS.ProcessEnv): Config {
 }
 
 export const config: Config = load(process.env);
+
+/** Inside Lambda. Read when asked, not at load (a guard, and its test, may run after import). */
+export const runningInLambda = (): boolean => Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
+
+/**
+ * For a launcher (`npm start`) only: sets environment variables (unless set already, or always
+ * with `overwrite`) and reads the configuration again, in place, before the modules that use them
+ * are imported. Powertools reads its own POWERTOOLS_* variables from the environment.
+ */
+export function applyEnv(values: Record<string, string>, { overwrite = false } = {}): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (overwrite || !process.env[name]) process.env[name] = value;
+  }
+  Object.assign(config, load(process.env));
+}
 export { projectRoot };

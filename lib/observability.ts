@@ -1,16 +1,17 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { config } from './config.js';
 
 // One logger, metrics and tracer per process. Powertools reads POWERTOOLS_* from the environment
-// (log level, service name, namespace); the defaults below apply when they are unset.
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'token-vault';
+// (log level, service name, namespace); lib/config.ts holds the defaults that apply when they are unset.
+const serviceName = config.POWERTOOLS_SERVICE_NAME;
 
 export const logger = new Logger({ serviceName });
 
 export const metrics = new Metrics({
   serviceName,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'TokenVault',
+  namespace: config.POWERTOOLS_METRICS_NAMESPACE,
   // Routes without a domain metric would warn "no metrics to publish" on every request.
   logger: {
     debug: (...a: unknown[]) => logger.debug(String(a[0])),

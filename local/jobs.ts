@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import type { JobDef } from '../functions/defs.js';
 import { config } from '../lib/config.js';
-import type { JobDef } from '../lib/http/types.js';
 import { registerLocalFunction } from '../lib/invoke.js';
 
 // Under `npm start` the jobs run in-process: each schedule job on a timer (EventBridge when
@@ -52,12 +52,11 @@ export function startJobs(root: string, jobs: JobDef[], refreshIntervalSeconds: 
 }
 
 /**
- * EventBridge runs the webhook sweeper every minute; here it is also the persisted queue's
- * worker, polled every WEBHOOK_SWEEP_SECONDS (2 s by default).
+ * A job may name its own local period (the webhook sweeper, every minute deployed, is here also
+ * the persisted queue's worker, polled every WEBHOOK_SWEEP_SECONDS).
  */
 function localPeriodSeconds(job: JobDef, refreshIntervalSeconds: number): number {
-  if (job.id === 'WebhookSweep') return config.WEBHOOK_SWEEP_SECONDS;
-  if (job.id === 'DataKeyReencryption') return config.DATA_KEY_JOB_SECONDS;
+  if (job.localEverySecondsFrom) return config[job.localEverySecondsFrom];
   return job.everySeconds ?? refreshIntervalSeconds;
 }
 

@@ -36,7 +36,7 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
   ] = await Promise.all([
     import('../lib/config.js'),
     import('../lib/aws.js'),
-    import('../lib/store/table.js'),
+    import('./table.js'),
     import('../functions/routes.js'),
     import('./adapter.js'),
     import('./jobs.js'),
@@ -80,13 +80,12 @@ export async function startLocalServer(options: LocalServerOptions = {}): Promis
 }
 
 async function main(): Promise<void> {
-  process.env.VAULT_HOME ||= join(root, '.vault');
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_DEV ??= 'true';
+  const { applyEnv, config } = await import('../lib/config.js');
+  applyEnv({ POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_DEV: 'true' });
   let dynamo: DynamoDbLocal | undefined;
-  if (!process.env.DYNAMODB_ENDPOINT) {
+  if (!config.DYNAMODB_ENDPOINT) {
     try {
-      dynamo = await startDynamoDbLocal({ dbPath: join(process.env.VAULT_HOME, 'dynamodb') });
+      dynamo = await startDynamoDbLocal({ dbPath: join(config.VAULT_HOME, 'dynamodb') });
     } catch (err) {
       if (err instanceof JavaMissingError) {
         console.error(err.message);
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
       }
       throw err;
     }
-    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    applyEnv({ DYNAMODB_ENDPOINT: dynamo.endpoint }, { overwrite: true });
   }
 
   let server: LocalServer | undefined;
@@ -117,7 +116,6 @@ async function main(): Promise<void> {
     await shutdown(1);
     return;
   }
-  const { config } = await import('../lib/config.js');
   const { keyProvider } = await import('../lib/crypto/index.js');
   console.log(`Token vault listening on ${server.url}`);
   console.log(`  docs:     ${server.url}/docs`);

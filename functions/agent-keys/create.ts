@@ -1,8 +1,8 @@
 import { createAgentKey } from '../../lib/agent-keys/service.js';
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { proxyRoutes } from '../proxy/routes.js';
 
-export const handler = route(routes.createAgentKey, async ({ auth, body }) =>
+export const handler = route(proxyRoutes.createAgentKey, async ({ auth, body }) =>
   created(await createAgentKey(auth, body)),
 );

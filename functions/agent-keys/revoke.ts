@@ -1,9 +1,9 @@
 import { revokeAgentKey } from '../../lib/agent-keys/service.js';
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { proxyRoutes } from '../proxy/routes.js';
 
-export const handler = route(routes.revokeAgentKey, async ({ auth, params }) => {
+export const handler = route(proxyRoutes.revokeAgentKey, async ({ auth, params }) => {
   await revokeAgentKey(auth.tenantId, params.id);
   return noContent();
 });

@@ -1,10 +1,10 @@
 import { createApiKey } from '../../lib/auth/api-keys.js';
-import { apiKeyView } from '../../lib/auth/views.js';
+import { toApiKeyView } from '../../lib/auth/views.js';
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { apiKeyRoutes } from './routes.js';
 
-export const handler = route(routes.createApiKey, async ({ auth, body }) => {
+export const handler = route(apiKeyRoutes.createApiKey, async ({ auth, body }) => {
   const { record, apiKey } = await createApiKey(auth.tenantId, body.name, body.scopes);
-  return created({ ...apiKeyView(record), api_key: apiKey });
+  return created({ ...toApiKeyView(record), api_key: apiKey });
 });

@@ -1,9 +1,9 @@
 import { revokeApiKey } from '../../lib/auth/api-keys.js';
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { apiKeyRoutes } from './routes.js';
 
-export const handler = route(routes.revokeApiKey, async ({ auth, params }) => {
+export const handler = route(apiKeyRoutes.revokeApiKey, async ({ auth, params }) => {
   await revokeApiKey(auth, params.id);
   return noContent();
 });

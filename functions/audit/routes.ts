@@ -1,5 +1,5 @@
 import { auditEventList, listAuditQuery } from '../../lib/audit/schemas.js';
-import { defineRoute, type RouteDef } from '../../lib/http/types.js';
+import { defineRoute, type VaultRouteDef } from '../defs.js';
 
 // The audit trail's routes; functions/routes.ts folds them into the one route table.
 
@@ -18,4 +18,4 @@ export const auditRoutes = {
     responses: { 200: { description: 'A page of audit events', schema: auditEventList } },
     audit: { action: 'audit.list', target: 'tenant' },
   }),
-} satisfies Record<string, RouteDef>;
+} satisfies Record<string, VaultRouteDef>;

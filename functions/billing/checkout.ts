@@ -2,8 +2,8 @@ import { billingCheckout } from '../../lib/billing/api.js';
 import { publicBaseUrl } from '../../lib/http/public-url.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { billingRoutes } from './routes.js';
 
-export const handler = route(routes.billingCheckout, async ({ auth, body, event }) =>
+export const handler = route(billingRoutes.billingCheckout, async ({ auth, body, event }) =>
   ok(await billingCheckout(auth.tenantId, body, publicBaseUrl(event))),
 );

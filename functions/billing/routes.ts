@@ -7,7 +7,7 @@ import {
   subscriptionView,
   usageView,
 } from '../../lib/billing/schemas.js';
-import { type Access, defineRoute, type JobDef, type RouteDef } from '../../lib/http/types.js';
+import { type Access, defineRoute, type JobDef, type VaultRouteDef } from '../defs.js';
 
 // The billing routes and the usage reporter (BILLING=stripe; with billing off the routes answer
 // 404 and the job does nothing). functions/routes.ts folds them into the one route table.
@@ -77,7 +77,7 @@ export const billingRoutes = {
     summary: "Stripe's event endpoint (register it in Stripe); verified by its Stripe-Signature",
     tag: 'billing',
     scope: null,
-    access: { ...stripeCall, queue: true },
+    access: { ...stripeCall, queue: true, stripeWebhookSecret: true },
     secretHeader: {
       name: 'Stripe-Signature',
       description: "Stripe's signature of the raw body, checked with the endpoint's signing secret.",
@@ -85,7 +85,7 @@ export const billingRoutes = {
     responses: { 200: { description: 'Applied (or applied before)', schema: stripeEventResult } },
     errors: [400, 404, 413],
   }),
-} satisfies Record<string, RouteDef>;
+} satisfies Record<string, VaultRouteDef>;
 
 export const billingJobs: JobDef[] = [
   {

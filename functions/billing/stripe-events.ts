@@ -1,10 +1,10 @@
 import { stripeEvent } from '../../lib/billing/api.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { billingRoutes } from './routes.js';
 
 // Stripe's signature covers the raw bytes: the body is verified before anything parses it.
-export const handler = route(routes.stripeEvents, async ({ event }) => {
+export const handler = route(billingRoutes.stripeEvents, async ({ event }) => {
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');

@@ -1,8 +1,8 @@
 import { billingSubscription } from '../../lib/billing/api.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { billingRoutes } from './routes.js';
 
-export const handler = route(routes.billingSubscription, async ({ auth }) =>
+export const handler = route(billingRoutes.billingSubscription, async ({ auth }) =>
   ok(await billingSubscription(auth.tenantId)),
 );

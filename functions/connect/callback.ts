@@ -2,9 +2,9 @@ import { completeCallback } from '../../lib/connect/service.js';
 import { callbackUrl } from '../../lib/http/public-url.js';
 import { redirect } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { connectRoutes } from './routes.js';
 
 // The provider sends the user's browser here; the vault sends it on to the app's redirect_url.
-export const handler = route(routes.connectCallback, async ({ event }) =>
+export const handler = route(connectRoutes.connectCallback, async ({ event }) =>
   redirect(await completeCallback(new URL(`${callbackUrl(event)}?${event.rawQueryString}`))),
 );

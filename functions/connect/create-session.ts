@@ -2,8 +2,8 @@ import { createSession } from '../../lib/connect/service.js';
 import { callbackUrl } from '../../lib/http/public-url.js';
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { connectRoutes } from './routes.js';
 
-export const handler = route(routes.createConnectSession, async ({ auth, body, event }) =>
+export const handler = route(connectRoutes.createConnectSession, async ({ auth, body, event }) =>
   created(await createSession(auth.tenantId, body, callbackUrl(event))),
 );

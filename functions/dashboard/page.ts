@@ -1,6 +1,6 @@
 import { dashboardPage } from '../../lib/dashboard/page.js';
 import { html } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { dashboardRoutes } from './routes.js';
 
-export const handler = route(routes.dashboardPage, async () => html(dashboardPage()));
+export const handler = route(dashboardRoutes.dashboardPage, async () => html(dashboardPage()));

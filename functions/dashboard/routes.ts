@@ -1,7 +1,7 @@
-import { SESSION_COOKIE } from '../../lib/auth/sessions.js';
+import { SESSION_COOKIE } from '../../lib/auth/session-cookie.js';
 import { assetParams, dashboardSession, sessionIdentity, signInBody } from '../../lib/dashboard/schemas.js';
 import { SELF_ONLY_CSP } from '../../lib/http/security-headers.js';
-import { type Access, defineRoute, type RouteDef } from '../../lib/http/types.js';
+import { type Access, defineRoute, type VaultRouteDef } from '../defs.js';
 
 // The dashboard (served by the vault itself, on the API's origin), its sessions, and the docs
 // page's renderer. Spread into functions/routes.ts.
@@ -36,7 +36,10 @@ export const dashboardRoutes = {
     scope: null,
     access: none,
     params: assetParams,
-    responses: { 200: { description: 'app.js or app.css', contentType: 'text/javascript' } },
+    responses: {
+      200: { description: 'app.js or app.css', contentType: 'text/javascript' },
+      304: { description: 'Not modified: If-None-Match holds its current ETag' },
+    },
     errors: [404, 422],
     assets: DASHBOARD_ASSETS,
   }),
@@ -50,7 +53,10 @@ export const dashboardRoutes = {
     scope: null,
     access: none,
     params: assetParams,
-    responses: { 200: { description: 'redoc.standalone.js', contentType: 'text/javascript' } },
+    responses: {
+      200: { description: 'redoc.standalone.js', contentType: 'text/javascript' },
+      304: { description: 'Not modified: If-None-Match holds its current ETag' },
+    },
     errors: [404, 422],
     assets: DOCS_ASSETS,
   }),
@@ -98,4 +104,4 @@ export const dashboardRoutes = {
     responses: { 204: { description: 'Signed out; the cookie is cleared' } },
     errors: [401],
   }),
-} as const satisfies Record<string, RouteDef>;
+} as const satisfies Record<string, VaultRouteDef>;

@@ -1,9 +1,9 @@
 import { signIn } from '../../lib/auth/sessions.js';
 import { json } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { dashboardRoutes } from './routes.js';
 
-export const handler = route(routes.createDashboardSession, async ({ body, event }) => {
+export const handler = route(dashboardRoutes.createDashboardSession, async ({ body, event }) => {
   const { cookie, view } = await signIn(body.api_key, event);
   return json(201, view, { 'Set-Cookie': cookie });
 });

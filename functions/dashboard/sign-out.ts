@@ -1,9 +1,9 @@
 import { signOut } from '../../lib/auth/sessions.js';
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { dashboardRoutes } from './routes.js';
 
-export const handler = route(routes.deleteDashboardSession, async ({ event }) => {
+export const handler = route(dashboardRoutes.deleteDashboardSession, async ({ event }) => {
   const res = noContent();
   return { ...res, headers: { ...res.headers, 'Set-Cookie': await signOut(event) } };
 });

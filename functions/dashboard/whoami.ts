@@ -1,7 +1,7 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { dashboardRoutes } from './routes.js';
 
-export const handler = route(routes.getDashboardSession, async ({ auth }) =>
+export const handler = route(dashboardRoutes.getDashboardSession, async ({ auth }) =>
   ok({ tenant_id: auth.tenantId, key_id: auth.keyId, scopes: auth.scopes }),
 );

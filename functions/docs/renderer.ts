@@ -1,8 +1,8 @@
 import { serveAsset } from '../../lib/http/assets.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 
-const { assets } = routes.docsRenderer;
-export const handler = route(routes.docsRenderer, async ({ params, event }) =>
+const { assets } = dashboardRoutes.docsRenderer;
+export const handler = route(dashboardRoutes.docsRenderer, async ({ params, event }) =>
   serveAsset(assets, params.file, event.headers?.['if-none-match']),
 );

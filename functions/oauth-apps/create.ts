@@ -1,9 +1,9 @@
 import { callbackUrl } from '../../lib/http/public-url.js';
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { appView, createOAuthApp } from '../../lib/providers/apps.js';
-import { routes } from '../routes.js';
+import { createOAuthApp, toOAuthAppView } from '../../lib/providers/apps.js';
+import { oauthAppRoutes } from './routes.js';
 
-export const handler = route(routes.createOAuthApp, async ({ auth, body, event }) =>
-  created(appView(await createOAuthApp(auth.tenantId, body), callbackUrl(event))),
+export const handler = route(oauthAppRoutes.createOAuthApp, async ({ auth, body, event }) =>
+  created(toOAuthAppView(await createOAuthApp(auth.tenantId, body), callbackUrl(event))),
 );

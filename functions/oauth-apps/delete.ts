@@ -1,9 +1,9 @@
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { deleteOAuthApp } from '../../lib/providers/apps.js';
-import { routes } from '../routes.js';
+import { oauthAppRoutes } from './routes.js';
 
-export const handler = route(routes.deleteOAuthApp, async ({ auth, params }) => {
+export const handler = route(oauthAppRoutes.deleteOAuthApp, async ({ auth, params }) => {
   await deleteOAuthApp(auth.tenantId, params.provider);
   return noContent();
 });

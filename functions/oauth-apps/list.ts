@@ -1,10 +1,13 @@
 import { callbackUrl } from '../../lib/http/public-url.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { appView, listOAuthApps } from '../../lib/providers/apps.js';
-import { routes } from '../routes.js';
+import { listOAuthApps, toOAuthAppView } from '../../lib/providers/apps.js';
+import { oauthAppRoutes } from './routes.js';
 
-export const handler = route(routes.listOAuthApps, async ({ auth, query, event }) => {
+export const handler = route(oauthAppRoutes.listOAuthApps, async ({ auth, query, event }) => {
   const page = await listOAuthApps(auth.tenantId, query.limit, query.cursor);
-  return ok({ data: page.items.map((a) => appView(a, callbackUrl(event))), next_cursor: page.next_cursor });
+  return ok({
+    data: page.items.map((a) => toOAuthAppView(a, callbackUrl(event))),
+    next_cursor: page.next_cursor,
+  });
 });

@@ -1,7 +1,7 @@
 import { callerRoute, proxyRequestOf, toResult } from '../../lib/proxy/route.js';
 import { proxyCall } from '../../lib/proxy/service.js';
-import { routes } from '../routes.js';
+import { proxyRoutes } from './routes.js';
 
-export const handler = callerRoute(routes.proxy, { apiKeys: true }, async ({ caller, event }) =>
+export const handler = callerRoute(proxyRoutes.proxy, { apiKeys: true }, async ({ caller, event }) =>
   toResult(await proxyCall(caller, proxyRequestOf(event))),
 );

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { agentKeyList, createAgentKeyBody, createdAgentKeySchema } from '../../lib/agent-keys/schemas.js';
 import { idParams, pageQuery } from '../../lib/http/schemas.js';
-import { type Access, defineRoute, type RouteDef } from '../../lib/http/types.js';
+import { type Access, defineRoute, type VaultRouteDef } from '../defs.js';
 
 // The proxy, the MCP endpoint and agent keys; functions/routes.ts folds them into the route table.
 
@@ -81,4 +81,4 @@ export const proxyRoutes = {
     responses: { 204: { description: 'Revoked; its next call gets 401' } },
     errors: [401, 403, 404],
   }),
-} satisfies Record<string, RouteDef>;
+} satisfies Record<string, VaultRouteDef>;

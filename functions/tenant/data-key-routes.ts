@@ -1,8 +1,8 @@
-import { defineRoute, type JobDef, type RouteDef } from '../../lib/http/types.js';
 import { dataKeyList } from '../../lib/keyring/schemas.js';
+import { defineRoute, type JobDef, type VaultRouteDef } from '../defs.js';
 
 // The data-key routes and the re-encryption job; functions/routes.ts folds them into the one
-// route table. (POST /v1/tenant/data-key/rotate stays in functions/routes.ts.)
+// route table. (POST /v1/tenant/data-key/rotate is in functions/tenant/routes.ts.)
 
 export const dataKeyRoutes = {
   listDataKeys: defineRoute({
@@ -26,7 +26,7 @@ export const dataKeyRoutes = {
       },
     },
   }),
-} satisfies Record<string, RouteDef>;
+} satisfies Record<string, VaultRouteDef>;
 
 export const dataKeyJobs: JobDef[] = [
   {
@@ -37,6 +37,7 @@ export const dataKeyJobs: JobDef[] = [
     access: { table: 'write', kms: ['decrypt'] },
     trigger: 'schedule',
     everySeconds: 60,
+    localEverySecondsFrom: 'DATA_KEY_JOB_SECONDS',
     timeoutSeconds: 60,
   },
 ];

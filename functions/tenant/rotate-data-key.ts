@@ -1,8 +1,8 @@
 import { rotateDataKey } from '../../lib/auth/tenants.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { routes } from '../routes.js';
+import { tenantRoutes } from './routes.js';
 
-export const handler = route(routes.rotateDataKey, async ({ auth }) =>
+export const handler = route(tenantRoutes.rotateDataKey, async ({ auth }) =>
   ok(await rotateDataKey(auth.tenantId)),
 );

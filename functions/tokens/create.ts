@@ -1,9 +1,9 @@
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { createToken, toView } from '../../lib/tokens/service.js';
-import { routes } from '../routes.js';
+import { createToken, toTokenView } from '../../lib/tokens/service.js';
+import { tokenRoutes } from './routes.js';
 
-export const handler = route(routes.createToken, async ({ auth, body }) => {
+export const handler = route(tokenRoutes.createToken, async ({ auth, body }) => {
   const token = await createToken(auth.tenantId, body);
-  return created(toView(token), `/v1/tokens/${token.id}`);
+  return created(toTokenView(token), `/v1/tokens/${token.id}`);
 });

@@ -1,9 +1,9 @@
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { deleteToken } from '../../lib/tokens/service.js';
-import { routes } from '../routes.js';
+import { tokenRoutes } from './routes.js';
 
-export const handler = route(routes.deleteToken, async ({ auth, params }) => {
+export const handler = route(tokenRoutes.deleteToken, async ({ auth, params }) => {
   await deleteToken(auth.tenantId, params.id);
   return noContent();
 });

@@ -1,9 +1,9 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { listTokens, toView } from '../../lib/tokens/service.js';
-import { routes } from '../routes.js';
+import { listTokens, toTokenView } from '../../lib/tokens/service.js';
+import { tokenRoutes } from './routes.js';
 
-export const handler = route(routes.listTokens, async ({ auth, query }) => {
+export const handler = route(tokenRoutes.listTokens, async ({ auth, query }) => {
   const page = await listTokens(auth.tenantId, query, query.limit, query.cursor);
-  return ok({ data: page.items.map(toView), next_cursor: page.next_cursor });
+  return ok({ data: page.items.map(toTokenView), next_cursor: page.next_cursor });
 });

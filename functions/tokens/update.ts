@@ -1,8 +1,8 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { toView, updateToken } from '../../lib/tokens/service.js';
-import { routes } from '../routes.js';
+import { toTokenView, updateToken } from '../../lib/tokens/service.js';
+import { tokenRoutes } from './routes.js';
 
-export const handler = route(routes.updateToken, async ({ auth, params, body }) =>
-  ok(toView(await updateToken(auth.tenantId, params.id, body))),
+export const handler = route(tokenRoutes.updateToken, async ({ auth, params, body }) =>
+  ok(toTokenView(await updateToken(auth.tenantId, params.id, body))),
 );

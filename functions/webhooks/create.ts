@@ -1,10 +1,10 @@
 import { webhookPlanCap } from '../../lib/billing/quota.js';
 import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { createWebhook, toView } from '../../lib/webhooks/service.js';
-import { routes } from '../routes.js';
+import { createWebhook, toWebhookView } from '../../lib/webhooks/service.js';
+import { webhookRoutes } from './routes.js';
 
-export const handler = route(routes.createWebhook, async ({ auth, body }) => {
+export const handler = route(webhookRoutes.createWebhook, async ({ auth, body }) => {
   const { webhook, secret } = await createWebhook(auth.tenantId, body, await webhookPlanCap(auth.tenantId));
-  return created({ ...toView(webhook), secret }, `/v1/webhooks/${webhook.id}`);
+  return created({ ...toWebhookView(webhook), secret }, `/v1/webhooks/${webhook.id}`);
 });

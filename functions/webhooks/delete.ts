@@ -1,9 +1,9 @@
 import { noContent } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { deleteWebhook } from '../../lib/webhooks/service.js';
-import { routes } from '../routes.js';
+import { webhookRoutes } from './routes.js';
 
-export const handler = route(routes.deleteWebhook, async ({ auth, params }) => {
+export const handler = route(webhookRoutes.deleteWebhook, async ({ auth, params }) => {
   await deleteWebhook(auth.tenantId, params.id);
   return noContent();
 });

@@ -1,8 +1,8 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { getWebhook, toView } from '../../lib/webhooks/service.js';
-import { routes } from '../routes.js';
+import { getWebhook, toWebhookView } from '../../lib/webhooks/service.js';
+import { webhookRoutes } from './routes.js';
 
-export const handler = route(routes.getWebhook, async ({ auth, params }) =>
-  ok(toView(await getWebhook(auth.tenantId, params.id))),
+export const handler = route(webhookRoutes.getWebhook, async ({ auth, params }) =>
+  ok(toWebhookView(await getWebhook(auth.tenantId, params.id))),
 );

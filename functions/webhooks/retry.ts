@@ -1,8 +1,8 @@
 import { json } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { retryDelivery, toDeliveryView } from '../../lib/webhooks/service.js';
-import { routes } from '../routes.js';
+import { webhookRoutes } from './routes.js';
 
-export const handler = route(routes.retryWebhookDelivery, async ({ auth, params }) =>
+export const handler = route(webhookRoutes.retryWebhookDelivery, async ({ auth, params }) =>
   json(202, toDeliveryView(await retryDelivery(auth.tenantId, params.id, params.delivery_id))),
 );

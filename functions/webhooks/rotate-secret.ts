@@ -1,9 +1,9 @@
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
-import { rotateSecret, toView } from '../../lib/webhooks/service.js';
-import { routes } from '../routes.js';
+import { rotateSecret, toWebhookView } from '../../lib/webhooks/service.js';
+import { webhookRoutes } from './routes.js';
 
-export const handler = route(routes.rotateWebhookSecret, async ({ auth, params }) => {
+export const handler = route(webhookRoutes.rotateWebhookSecret, async ({ auth, params }) => {
   const { webhook, secret } = await rotateSecret(auth.tenantId, params.id);
-  return ok({ ...toView(webhook), secret });
+  return ok({ ...toWebhookView(webhook), secret });
 });

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { idParams, pageQuery } from '../../lib/http/schemas.js';
-import { type Access, defineRoute, type JobDef, type RouteDef } from '../../lib/http/types.js';
 import {
   createWebhookBody,
   deliveryList,
@@ -13,6 +12,7 @@ import {
   webhookSchema,
   webhookWithSecretSchema,
 } from '../../lib/webhooks/schemas.js';
+import { type Access, defineRoute, type JobDef, type VaultRouteDef } from '../defs.js';
 
 // The webhook routes and jobs; functions/routes.ts folds them into the one route table.
 
@@ -142,7 +142,7 @@ export const webhookRoutes = {
     responses: { 202: { description: 'Queued', schema: deliverySchema } },
     errors: [409],
   }),
-} satisfies Record<string, RouteDef>;
+} satisfies Record<string, VaultRouteDef>;
 
 export const webhookJobs: JobDef[] = [
   {
@@ -164,6 +164,7 @@ export const webhookJobs: JobDef[] = [
     access: { table: 'write', kms: [], queue: true },
     trigger: 'schedule',
     everySeconds: 60,
+    localEverySecondsFrom: 'WEBHOOK_SWEEP_SECONDS',
     timeoutSeconds: 60,
   },
 ];

@@ -1,8 +1,8 @@
 import { json } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { sendTest } from '../../lib/webhooks/service.js';
-import { routes } from '../routes.js';
+import { webhookRoutes } from './routes.js';
 
-export const handler = route(routes.testWebhook, async ({ auth, params }) =>
+export const handler = route(webhookRoutes.testWebhook, async ({ auth, params }) =>
   json(202, await sendTest(auth.tenantId, params.id)),
 );

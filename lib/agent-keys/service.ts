@@ -36,7 +36,7 @@ export async function createAgentKey(auth: AuthContext, input: CreateAgentKeyInp
   };
 }
 
-export function agentKeyView(k: AgentKeyRecord) {
+export function toAgentKeyView(k: AgentKeyRecord) {
   return {
     id: k.id,
     name: k.name,
@@ -52,7 +52,7 @@ export function agentKeyView(k: AgentKeyRecord) {
 
 export async function listAgentKeys(tenantId: string, limit: number, cursor?: string) {
   const page = await store.listAgentKeys(tenantId, limit, cursor);
-  return { data: page.items.map(agentKeyView), next_cursor: page.next_cursor };
+  return { data: page.items.map(toAgentKeyView), next_cursor: page.next_cursor };
 }
 
 export async function revokeAgentKey(tenantId: string, id: string): Promise<void> {

@@ -102,7 +102,7 @@ export function assertAllowed(
     (a) =>
       a.provider === call.provider &&
       keyMatches(a.key, call.key) &&
-      (!a.methods || a.methods.includes(call.method)) &&
+      (!a.methods || a.methods.some((m) => m === call.method)) &&
       (!a.paths || a.paths.some((p) => pathMatches(p, call.path))),
   );
   if (!ok) throw new ForbiddenError('This agent key does not allow this call.');

@@ -7,12 +7,14 @@ import { publicBaseUrl } from '../public-url.js';
 import { getApiKey } from '../store/api-keys.js';
 import * as store from '../store/sessions.js';
 import { type AuthContext, authenticate, requireScope, type Scope } from './api-keys.js';
+import { SESSION_COOKIE } from './session-cookie.js';
 
 // Dashboard sessions: an admin API key is exchanged for an HttpOnly cookie, so the key never stays
 // in the browser. The cookie is honoured only on requests from the vault's own origin, and every
 // use re-reads the key record: a session can do no more than its key, and revoking the key ends it.
 
-export const SESSION_COOKIE = 'vault_session';
+export { SESSION_COOKIE };
+
 /** last_seen_at is written at most this often per session (idle expiry has minute precision). */
 const TOUCH_EVERY_MS = 60_000;
 

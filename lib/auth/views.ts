@@ -2,7 +2,7 @@ import type { ApiKeyRecord } from '../store/api-keys.js';
 import type { Scope } from './scopes.js';
 
 /** What a client may see of an API key: never the hash. */
-export const apiKeyView = (k: ApiKeyRecord) => ({
+export const toApiKeyView = (k: ApiKeyRecord) => ({
   id: k.id,
   name: k.name,
   scopes: k.scopes as Scope[],

@@ -15,7 +15,7 @@ import { type Stripe, stripe, webhookSecret } from './stripe.js';
 // Billing through Stripe: customers, Checkout, the Customer Portal, and Stripe's signed events.
 // Loaded only when BILLING=stripe (the billing routes answer 404 otherwise).
 
-const planView = (p: Plan) => ({ id: p.id, name: p.name, limits: p.limits });
+const toPlanView = (p: Plan) => ({ id: p.id, name: p.name, limits: p.limits });
 const iso = (epochSeconds: number | null | undefined) =>
   epochSeconds ? new Date(epochSeconds * 1000).toISOString() : null;
 const idOf = (x: string | { id: string } | null | undefined) => (typeof x === 'string' ? x : (x?.id ?? null));
@@ -71,7 +71,7 @@ function graceEnd(a: BillingAccount | null): string | null {
 export async function subscriptionOf(tenantId: string) {
   const a = await store.getAccount(tenantId, true);
   return {
-    plan: planView(effectivePlan(a)),
+    plan: toPlanView(effectivePlan(a)),
     status: a?.status ?? 'none',
     current_period_start: a?.current_period_start ?? null,
     current_period_end: a?.current_period_end ?? null,
@@ -92,7 +92,7 @@ export async function usageOf(tenantId: string) {
   }
   const webhooks = (await allWebhooks(tenantId)).length;
   return {
-    plan: planView(s.plan),
+    plan: toPlanView(s.plan),
     month: s.month,
     tokens: { used: tokens, limit: s.plan.limits.tokens },
     webhooks: { used: webhooks, limit: s.plan.limits.webhooks },

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DecryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { kms } from '../aws.js';
+import { runningInLambda } from '../config.js';
 
 /** KMS encryption context: every wrapped data key is bound to its tenant and version. */
 export type KeyContext = Record<string, string>;
@@ -60,7 +61,7 @@ export class LocalKeyProvider implements KeyProvider {
   private readonly master: Buffer;
 
   constructor(home: string) {
-    if (process.env.AWS_LAMBDA_FUNCTION_NAME) {
+    if (runningInLambda()) {
       throw new Error('The local key provider must not run in Lambda: set KMS_KEY_ID.');
     }
     this.master = loadOrCreateMasterKey(home);

@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../config.js';
 import { NotFoundError } from '../errors.js';
-import type { HttpResult } from './types.js';
+import type { Reply } from './types.js';
 
 // Static files a route serves (its `assets`). Deployed, they are copied next to the function's
 // bundle (infra/vault-function.ts); locally they are read from the project (dashboard/dist is
@@ -32,7 +32,11 @@ export function readAsset(relPath: string): { text: string; etag: string } {
 }
 
 /** Serves one of `allowed` (project-relative paths) by file name; anything else is a 404. */
-export function serveAsset(allowed: readonly string[], name: string, ifNoneMatch?: string): HttpResult {
+export function serveAsset(
+  allowed: readonly string[],
+  name: string,
+  ifNoneMatch?: string,
+): Reply<200 | 304, string | undefined> {
   const rel = allowed.find((a) => basename(a) === name);
   if (!rel) throw new NotFoundError('No such file.');
   const { text, etag } = readAsset(rel);

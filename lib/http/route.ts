@@ -19,7 +19,7 @@ import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from '
 import { rateLimit } from './rate-limit.js';
 import { requestId } from './request-id.js';
 import { securityHeaderOptions } from './security-headers.js';
-import type { HttpResult, RouteDef, RouteInput } from './types.js';
+import type { HttpResult, RouteDef, RouteInput, SuccessOf } from './types.js';
 
 export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
   /** Present on every route with a scope. */
@@ -35,7 +35,7 @@ export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
  */
 export function route<D extends RouteDef>(
   def: D,
-  fn: (args: HandlerArgs<D>) => Promise<HttpResult>,
+  fn: (args: HandlerArgs<D>) => Promise<SuccessOf<D>>,
 ): (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult> {
   const idem = takesIdempotencyKey(def) ? idempotency() : undefined;
   // Typed on VaultEvent inside the chain (the middlewares add `vault`); callers pass a plain event.

@@ -5,27 +5,6 @@ import type { Scope } from '../auth/scopes.js';
 /** `ANY`: every method, one function (the proxy). */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'ANY';
 
-/** What a route's function may touch; the CDK stack derives each function's IAM policy from it. */
-export interface Access {
-  /** DynamoDB: none, read (Get/Query), or write (read + Put/Update/Delete/Transact). */
-  table: 'none' | 'read' | 'write';
-  /** KMS: `decrypt` unwraps tenants' data keys; `generate` makes new ones (registration). */
-  kms: ('decrypt' | 'generate')[];
-  /** Calls OAuth providers' token endpoints (outbound HTTPS). */
-  outbound?: boolean;
-  /** Sends to the webhook queue. */
-  queue?: boolean;
-  /** Invokes these functions (job ids with trigger `invoke`), synchronously. */
-  invoke?: string[];
-  /** Calls Stripe (billing): reads the Stripe secrets when billing is configured. */
-  stripe?: boolean;
-  /**
-   * Writes audit events (lib/audit) though its table access is `read`: PutItem and DeleteItem
-   * (taking back the event of a read that found nothing), in audit partitions only.
-   */
-  audit?: boolean;
-}
-
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
@@ -49,7 +28,6 @@ export interface RouteDef<
   tag: string;
   /** Required API key scope; null for public routes. */
   scope: Scope | null;
-  access: Access;
   body?: B;
   query?: Q;
   params?: P;
@@ -96,22 +74,33 @@ export interface HttpResult {
   body?: string;
 }
 
-/** A function that is not an HTTP route: run on a schedule or fed by the webhook queue. */
-export interface JobDef {
-  id: string;
-  entry: string;
-  summary: string;
-  access: Access;
-  /**
-   * `schedule`: EventBridge deployed, a timer in-process locally. `queue`: consumes the webhook
-   * queue. `invoke`: called by another function that lists it in `access.invoke` (Lambda Invoke
-   * deployed, a direct call in-process locally).
-   */
-  trigger: 'schedule' | 'queue' | 'invoke';
-  /** For schedule jobs: the period; absent means REFRESH_INTERVAL_SECONDS. */
-  everySeconds?: number;
-  timeoutSeconds: number;
+declare const bodyType: unique symbol;
+
+/**
+ * A response whose status and body type the compiler knows (lib/http/responses.ts builds them):
+ * route() accepts from a handler only the success statuses its definition declares, each with a
+ * body of its schema's type.
+ */
+export interface Reply<S extends number = number, B = unknown> extends HttpResult {
+  statusCode: S;
+  /** Type only: the body before it was serialized. */
+  readonly [bodyType]?: B;
 }
 
-/** Declares a route, keeping its literal types (scope, schemas) for the handler's typed input. */
+/** A body is only serialized: read-only values (the provider catalog) are as good as mutable ones. */
+type Frozen<T> = T extends readonly (infer E)[]
+  ? readonly Frozen<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: Frozen<T[K]> }
+    : T;
+type BodyOf<R> = R extends { schema: infer Z extends z.ZodType } ? Frozen<z.input<Z>> : unknown;
+type SuccessStatus<D extends RouteDef> = keyof D['responses'] & number;
+
+/** What a route's handler may return: one of its declared success responses. */
+export type SuccessOf<D extends RouteDef> = {
+  [S in SuccessStatus<D>]: Reply<S, BodyOf<D['responses'][S]>>;
+}[SuccessStatus<D>];
+
+/** Declares a route, keeping its literal types (scope, schemas) for the handler's typed input (the vault's
+ * routes use functions/defs.ts's, which adds what the function may touch). */
 export const defineRoute = <const D extends RouteDef>(d: D) => d;

@@ -56,7 +56,7 @@ export async function createOAuthApp(tenantId: string, input: CreateOAuthAppInpu
 }
 
 /** What a client sees of an app: never the secret. */
-export function appView(a: OAuthAppRecord, callbackUrl: string) {
+export function toOAuthAppView(a: OAuthAppRecord, callbackUrl: string) {
   return {
     provider: a.provider,
     client_id: a.client_id,

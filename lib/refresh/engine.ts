@@ -16,7 +16,14 @@ import { splitScopes, validateTokenResponse } from '../providers/token-response.
 import { acquireLease, leaseHeld, releaseLease } from '../store/leases.js';
 import { getOAuthApp } from '../store/oauth-apps.js';
 import { getToken, mustGetToken, type TokenRecord } from '../store/tokens.js';
-import { expiryFrom, modifyToken, refreshDueAt, sealAccess, sealRefresh, toView } from '../tokens/service.js';
+import {
+  expiryFrom,
+  modifyToken,
+  refreshDueAt,
+  sealAccess,
+  sealRefresh,
+  toTokenView,
+} from '../tokens/service.js';
 import { inCooldown, needsRefresh, type RefreshMode } from './rules.js';
 
 export type { RefreshMode };
@@ -188,7 +195,7 @@ async function storeRefreshed(t: TokenRecord, result: oauth.TokenEndpointRespons
       x.refresh_due_at = refreshDueAt(x);
       return x;
     },
-    (x) => [newEvent(x.tenant_id, 'token.refreshed', { token: toView(x) })],
+    (x) => [newEvent(x.tenant_id, 'token.refreshed', { token: toTokenView(x) })],
   );
   metrics.addMetric('TokensRefreshed', MetricUnit.Count, 1);
   return { token, refreshed: true };
@@ -255,8 +262,8 @@ async function recordFailure(t: TokenRecord, failure: GrantFailure): Promise<Ref
       return x;
     },
     (x) => [
-      newEvent(x.tenant_id, 'token.refresh_failed', { token: toView(x), error: x.last_error }),
-      ...(failure.permanent ? [newEvent(x.tenant_id, 'token.needs_reauth', { token: toView(x) })] : []),
+      newEvent(x.tenant_id, 'token.refresh_failed', { token: toTokenView(x), error: x.last_error }),
+      ...(failure.permanent ? [newEvent(x.tenant_id, 'token.needs_reauth', { token: toTokenView(x) })] : []),
     ],
   );
   return { token, refreshed: false, failure: { ...failure, retryAfter } };

@@ -1,13 +1,14 @@
 import { z } from 'zod';
 import { invokeFunction } from '../invoke.js';
 import { mustGetToken, type TokenRecord } from '../store/tokens.js';
+import { REFRESH_ON_DEMAND } from './function-ids.js';
 import { readWantsRefresh } from './rules.js';
 
 // The read path: GET /v1/tokens/{id} reads and decides; when a refresh is due it invokes the
 // RefreshOnDemand function, which alone may write the outcome and call the provider. A warm read of
 // a fresh token pays nothing for the split: the invoke happens only near expiry.
 
-export const REFRESH_ON_DEMAND = 'RefreshOnDemand';
+export { REFRESH_ON_DEMAND };
 
 export const refreshRequest = z.strictObject({ tenant_id: z.string().min(1), token_id: z.string().min(1) });
 export type RefreshRequest = z.infer<typeof refreshRequest>;

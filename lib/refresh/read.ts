@@ -1,7 +1,7 @@
 import { auditEvent, auditedTokenRead, recordOrRefuse } from '../audit/service.js';
 import type { AuditContext } from '../audit/types.js';
 import { type AuthContext, hasScope } from '../auth/api-keys.js';
-import { toView, withSecrets } from '../tokens/service.js';
+import { toTokenView, withSecrets } from '../tokens/service.js';
 import { forceRefresh } from './engine.js';
 import { getFreshToken } from './on-demand.js';
 
@@ -16,7 +16,7 @@ export async function readToken(auth: AuthContext, id: string, ctx: AuditContext
 /** POST /v1/tokens/{id}/refresh: tokens:write may refresh; only a key that may also read gets the secrets. */
 export async function refreshToken(auth: AuthContext, id: string, ctx: AuditContext) {
   const token = await forceRefresh(auth.tenantId, id);
-  if (!hasScope(auth, 'tokens:read')) return toView(token);
+  if (!hasScope(auth, 'tokens:read')) return toTokenView(token);
   const target = { type: 'token' as const, id, provider: token.provider, key: token.key };
   await recordOrRefuse(auth.tenantId, auditEvent(ctx, 'token.read', target));
   return withSecrets(token);

@@ -9,7 +9,7 @@ export interface AgentAllow {
   /** Exact, or a prefix ending in `*`. */
   key: string;
   /** Upper-case HTTP methods; absent: any. */
-  methods?: string[];
+  methods?: ('GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS')[];
   /** Path prefixes matching at segment boundaries; absent: any path. */
   paths?: string[];
 }

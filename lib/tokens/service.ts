@@ -41,7 +41,7 @@ export function refreshDueAt(
   return new Date(Date.parse(t.expires_at) - config.REFRESH_MARGIN_SECONDS * 1000).toISOString();
 }
 
-export function toView(t: TokenRecord): TokenView {
+export function toTokenView(t: TokenRecord): TokenView {
   return {
     id: t.id,
     provider: t.provider,
@@ -64,7 +64,7 @@ export async function withSecrets(t: TokenRecord): Promise<TokenWithSecrets> {
     dataKeys.decrypt(sealRef(t, 'access_token'), t.access_token_enc),
     t.refresh_token_enc ? dataKeys.decrypt(sealRef(t, 'refresh_token'), t.refresh_token_enc) : null,
   ]);
-  return { ...toView(t), access_token: access, refresh_token: refresh };
+  return { ...toTokenView(t), access_token: access, refresh_token: refresh };
 }
 
 export async function createToken(
@@ -102,7 +102,10 @@ export async function createToken(
   t.access_token_enc = await sealAccess(t, input.access_token);
   if (input.refresh_token) t.refresh_token_enc = await sealRefresh(t, input.refresh_token);
   t.refresh_due_at = refreshDueAt(t);
-  const events = [newEvent(tenantId, 'token.created', { token: toView(t) }), ...(extra.events?.(t) ?? [])];
+  const events = [
+    newEvent(tenantId, 'token.created', { token: toTokenView(t) }),
+    ...(extra.events?.(t) ?? []),
+  ];
   await store.insertToken(t, [
     ...(extra.also ?? []),
     ...events.map(eventCompanion),
@@ -134,7 +137,7 @@ export async function saveConnectedToken(
   c: ConnectedToken,
   also: Companion[] = [],
 ): Promise<TokenRecord> {
-  const connected = (t: TokenRecord) => [newEvent(tenantId, 'connection.created', { token: toView(t) })];
+  const connected = (t: TokenRecord) => [newEvent(tenantId, 'connection.created', { token: toTokenView(t) })];
   for (let attempt = 0; ; attempt++) {
     const existing = await store.findTokenId(tenantId, c.provider, c.key);
     try {
@@ -163,7 +166,7 @@ export async function saveConnectedToken(
           t.refresh_due_at = refreshDueAt(t);
           return t;
         },
-        (t) => [newEvent(tenantId, 'token.updated', { token: toView(t) }), ...connected(t)],
+        (t) => [newEvent(tenantId, 'token.updated', { token: toTokenView(t) }), ...connected(t)],
         also,
       );
     } catch (err) {
@@ -227,13 +230,13 @@ export async function updateToken(
       t.refresh_due_at = refreshDueAt(t);
       return t;
     },
-    (t) => [newEvent(tenantId, 'token.updated', { token: toView(t) })],
+    (t) => [newEvent(tenantId, 'token.updated', { token: toTokenView(t) })],
   );
 }
 
 export async function deleteToken(tenantId: string, id: string): Promise<TokenRecord> {
   const t = await store.mustGetToken(tenantId, id, true);
-  const event = newEvent(tenantId, 'token.deleted', { token: toView(t) });
+  const event = newEvent(tenantId, 'token.deleted', { token: toTokenView(t) });
   await store.deleteToken(t, [eventCompanion(event), ...(await tokenDeleteItems(tenantId))]);
   await dispatchSoon([event]);
   return t;

@@ -1,7 +1,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
-import { sqs } from '../aws.js';
+import { sqs } from '../aws-sqs.js';
 import { config } from '../config.js';
 import { logger, metrics } from '../observability.js';
 import { EVENT_TYPES, type VaultEventRecord } from '../store/events.js';

@@ -30,7 +30,7 @@ export async function validateWebhookUrl(url: string, policy: NetPolicy): Promis
   }
 }
 
-export function toView(w: WebhookRecord): WebhookView {
+export function toWebhookView(w: WebhookRecord): WebhookView {
   return {
     id: w.id,
     url: w.url,

@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { VaultRouteDef as RouteDef } from '../../functions/defs.js';
 import { routes } from '../../functions/routes.js';
 import { ESM_REQUIRE_BANNER, VaultFunction } from '../../infra/vault-function.js';
-import type { RouteDef } from '../../lib/http/types.js';
 
 // Really bundles one function (Health) with the local esbuild, offline and without Docker, as
 // `cdk synth` does for every function, then runs the bundle on this machine's Node.

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it, vi } from 'vitest';
-import type { JobDef } from '../../lib/http/types.js';
+import type { JobDef } from '../../functions/defs.js';
 
 // The construct's job wiring (schedule rule, queue consumer), checked with stand-in jobs so that it is
 // tested before the route table has real ones. The stand-ins reuse an existing handler file: bundling

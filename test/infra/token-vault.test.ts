@@ -1,10 +1,12 @@
-import { App } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { describe, expect, it } from 'vitest';
+import type { Access } from '../../functions/defs.js';
 import { jobs, routeList } from '../../functions/routes.js';
 import { addVaultStack } from '../../infra/stack.js';
-import type { Access } from '../../lib/http/types.js';
+import { TokenVault, type TokenVaultProps } from '../../infra/token-vault.js';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/store/keys.js';
 
 // Assertions on the synthesized template. Bundling is skipped (context `aws:cdk:bundling-stacks: []`);
@@ -145,12 +147,47 @@ describe('functions', () => {
     const badRegistration = () => synth({ registration: 'maybe' });
     const badInterval = () => synth({ refreshIntervalSeconds: '90' });
     const badOrigins = () => synth({ corsOrigins: 'https://a.example/path' });
+    const badRetention = () => synth({ logRetentionDays: '8' });
 
     // Assess
     expect(badStage).toThrow(/stage/);
     expect(badRegistration).toThrow(/registration/);
     expect(badInterval).toThrow(/refreshInterval/);
     expect(badOrigins).toThrow(/corsOrigins/);
+    expect(badRetention).toThrow(/logRetention/);
+  });
+
+  it('checks its props the same way when used in another app', () => {
+    // Prepare
+    const vaultIn = (props: Partial<TokenVaultProps>) => () =>
+      new TokenVault(new Stack(new App()), 'Vault', { stage: 'dev', ...props });
+
+    // Act
+    const badStage = vaultIn({ stage: 'Prod!' });
+    const badRegistration = vaultIn({ registration: 'maybe' as 'open' });
+    const badInterval = vaultIn({ refreshInterval: Duration.seconds(90) });
+    const badRetention = vaultIn({ logRetention: 8 as logs.RetentionDays });
+
+    // Assess
+    expect(badStage).toThrow(/TokenVault stage/);
+    expect(badRegistration).toThrow(/TokenVault registration/);
+    expect(badInterval).toThrow(/TokenVault refreshInterval/);
+    expect(badRetention).toThrow(/TokenVault logRetention/);
+  });
+
+  it("keeps the logical ids of the stateful resources (a new id would replace them, the table's data with it)", () => {
+    // Assess: on the dev template synthesized once above.
+    expect(tableId(dev)).toBe('VaultTable008FE3F5');
+    expect(keyId(dev)).toBe('VaultKeyCB88EF1A');
+    expect(dev.ofType('AWS::SecretsManager::Secret').map(([id]) => id)).toEqual([
+      'VaultRegistrationSecret0C7D0EF6',
+    ]);
+    expect(
+      dev
+        .ofType('AWS::SQS::Queue')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['VaultWebhookDeadLetterQueue3EF56EDC', 'VaultWebhookQueue23ACFFBF']);
   });
 });
 

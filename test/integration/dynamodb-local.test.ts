@@ -10,8 +10,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { INDEXES, TTL_ATTRIBUTE } from '../../lib/store/keys.js';
-import { ensureTable } from '../../lib/store/table.js';
 import { localDynamoDbClient, startDynamoDbLocal } from '../../local/dynamodb-local.js';
+import { ensureTable } from '../../local/table.js';
 
 const endpoint = inject('dynamodbEndpoint');
 const tableName = inject('tableName');

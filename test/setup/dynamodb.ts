@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
-import { ensureTable } from '../../lib/store/table.js';
 import { type DynamoDbLocal, localDynamoDbClient, startDynamoDbLocal } from '../../local/dynamodb-local.js';
+import { ensureTable } from '../../local/table.js';
 
 // vitest globalSetup: one DynamoDB Local (in memory) for the whole run, with the table created. Tests read
 // the endpoint and table name with `inject('dynamodbEndpoint')` / `inject('tableName')`.

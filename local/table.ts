@@ -6,7 +6,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import { tableDefinition } from './keys.js';
+import { tableDefinition } from '../lib/store/keys.js';
 
 // Creates the single table (as declared in keys.ts) when it is missing. Used by the local server and the
 // tests; on AWS the CDK stack creates the table from the same declaration.
