@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 // One logger, metrics and tracer per process. Powertools reads POWERTOOLS_* from the environment
 // (log level, service name, namespace); the defaults below apply when they are unset.
@@ -20,4 +20,22 @@ export const metrics = new Metrics({
   },
 });
 
-export const tracer = new Tracer({ serviceName });
+/**
+ * Tracing is on where Powertools would turn it on (in Lambda, outside SAM, unless
+ * POWERTOOLS_TRACE_ENABLED=false). Elsewhere (local server, tests, benchmarks) the X-Ray SDK is not
+ * even loaded: loading it installs async hooks that tax every promise of every request, and a
+ * disabled Powertools Tracer does nothing else. The stand-in offers what the vault calls.
+ */
+const tracing =
+  Boolean(process.env.AWS_EXECUTION_ENV) &&
+  !process.env.AWS_SAM_LOCAL &&
+  process.env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false';
+
+const untraced = {
+  isTracingEnabled: () => false,
+  captureAWSv3Client: <T>(client: T): T => client,
+};
+
+export const tracer: Tracer = tracing
+  ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName })
+  : (untraced as unknown as Tracer);
