@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_TYPES } from '../events/types.js';
 import { isoTime, listOf, pageQuery } from '../http/schemas.js';
 
