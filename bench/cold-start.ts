@@ -86,7 +86,15 @@ try {
   type Sample = { importMs: number; firstMs: number };
   const samples: Record<keyof typeof bundles, Sample[]> = { GetToken: [], Reference: [] };
   const coldStart = async (name: keyof typeof bundles) => {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', scripts[name]], {
+    // BENCH_COLD_PROFILE=<dir>: a CPU profile of each fresh process, to see where its time goes.
+    const profile = process.env.BENCH_COLD_PROFILE
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${process.env.BENCH_COLD_PROFILE}`,
+          `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`,
+        ]
+      : [];
+    const { stdout } = await run(process.execPath, [...profile, '--input-type=module', '-e', scripts[name]], {
       env,
       cwd: outdir, // not the project: the bundle must carry everything
     });
@@ -132,6 +140,6 @@ try {
     "  (cold init = import the bundle, then the first request; GetToken's includes the API key's bcrypt check and the data key's unwrap)",
   );
 } finally {
-  rmSync(outdir, { recursive: true, force: true });
+  if (!process.env.BENCH_COLD_PROFILE) rmSync(outdir, { recursive: true, force: true });
   await dynamo.stop();
 }

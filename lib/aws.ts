@@ -29,6 +29,8 @@ export const ddb = DynamoDBDocumentClient.from(dynamo, {
 });
 export const dynamoClient = dynamo;
 
-export const kms = tracer.captureAWSv3Client(new KMSClient({}));
-export const sqs = tracer.captureAWSv3Client(new SQSClient({}));
+// Marked pure so that a bundle whose code never uses a client leaves its SDK package out (GetToken
+// reaches this module but sends nothing to SQS).
+export const kms = /* @__PURE__ */ tracer.captureAWSv3Client(/* @__PURE__ */ new KMSClient({}));
+export const sqs = /* @__PURE__ */ tracer.captureAWSv3Client(/* @__PURE__ */ new SQSClient({}));
 export const tableName = config.TABLE_NAME;
