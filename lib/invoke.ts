@@ -1,4 +1,4 @@
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { config } from './config.js';
 import { tracer } from './observability.js';
 
@@ -27,9 +27,6 @@ export async function invokeFunction<T>(jobId: string, payload: unknown): Promis
     if (!local) throw new InvokeError(`No function to invoke for ${jobId}`);
     return (await local(payload)) as T;
   }
-  // Imported on first use: GetToken invokes only near a token's expiry, and the Lambda client's
-  // module setup would otherwise be part of every cold start.
-  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
   lambda ??= tracer.captureAWSv3Client(new LambdaClient({}));
   const out = await lambda.send(
     new InvokeCommand({
