@@ -1,12 +1,21 @@
 // `npm run bench`: the cost of the vault's read path against DynamoDB Local, in one run.
-// Measures a warm GET /v1/tokens/{id} through the full handler stack (middy chain, auth, DynamoDB
-// read, decryption) against a bare GetItem of the same item, interleaved so that both see the
-// same machine noise; and counts bcrypt compares and key-provider (KMS) calls per 1,000 requests.
+// 1. In process: a warm GET /v1/tokens/{id} through the full handler stack (middy chain, auth,
+//    DynamoDB read, decryption) against a bare GetItem of the same item, interleaved so that both
+//    see the same machine noise; and bcrypt compares and key-provider (KMS) calls per 1,000 requests.
+// 2. Over HTTP: the same GET against the local server (bench/http-server.ts, its own process), and
+//    its floor measured in the same run, interleaved: a GET /health round trip (HTTP, adapter, middy
+//    chain) plus a bare GetItem.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { N, seedBenchToken, startBench, WARMUP } from './setup.js';
 
+const IN_PROCESS_TARGET = 1.15;
+const HTTP_TARGET = 1.1;
+
 const dynamo = await startBench();
+let server: ChildProcess | undefined;
 
 try {
   const { ddb, dynamoClient, tableName } = await import('../lib/aws.js');
@@ -80,8 +89,9 @@ try {
   );
   console.log(`  full handler  p50 ${f(pct(viaHandler, 50))}  p99 ${f(pct(viaHandler, 99))}`);
   console.log(`  bare GetItem  p50 ${f(pct(viaGetItem, 50))}  p99 ${f(pct(viaGetItem, 99))}`);
+  const inProcessRatio = pct(viaHandler, 50) / pct(viaGetItem, 50);
   console.log(
-    `  ratio         p50 ${(pct(viaHandler, 50) / pct(viaGetItem, 50)).toFixed(2)}  p99 ${(pct(viaHandler, 99) / pct(viaGetItem, 99)).toFixed(2)}`,
+    `  ratio         p50 ${inProcessRatio.toFixed(2)}  p99 ${(pct(viaHandler, 99) / pct(viaGetItem, 99)).toFixed(2)}  (target p50 ≤ ${IN_PROCESS_TARGET})`,
   );
   console.log(
     `  bcrypt compares: ${bcrypts} in ${total} requests (${((bcrypts * 1000) / total).toFixed(2)} per 1,000)`,
@@ -89,6 +99,63 @@ try {
   console.log(
     `  key-provider (KMS) calls: ${kmsCalls} in ${total} requests (${((kmsCalls * 1000) / total).toFixed(2)} per 1,000)`,
   );
+
+  // 2. Over HTTP.
+  server = spawn(process.execPath, ['--import', 'tsx', 'bench/http-server.ts'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server?.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(out.trim());
+    });
+    server?.once('exit', (code) => reject(new Error(`local server exited (${code})`)));
+  });
+  // One kept-alive connection, as an SDK would hold.
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve, reject) => {
+      const t = performance.now();
+      request(`${url}${path}`, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode !== 200) reject(new Error(`${path} returned ${res.statusCode}`));
+          else resolve(performance.now() - t);
+        });
+      })
+        .on('error', reject)
+        .end();
+    });
+  const auth = { authorization: `Bearer ${reg.api_key}` };
+  const http = { token: [] as number[], health: [] as number[], getItem: [] as number[] };
+  for (let i = 0; i < WARMUP + N; i++) {
+    const tt = await get(`/v1/tokens/${token.id}`, auth);
+    const th = await get('/health');
+    const t = performance.now();
+    await ddb.send(bare);
+    const tg = performance.now() - t;
+    if (i >= WARMUP) {
+      http.token.push(tt);
+      http.health.push(th);
+      http.getItem.push(tg);
+    }
+  }
+  agent.destroy();
+  const floor = pct(http.health, 50) + pct(http.getItem, 50);
+  console.log(
+    `\nGET /v1/tokens/{id} over HTTP, local server (npm start's, own process, jobs off), ${N} warm requests (after ${WARMUP} warm-up), keep-alive`,
+  );
+  console.log(`  GET /v1/tokens/{id}  p50 ${f(pct(http.token, 50))}  p99 ${f(pct(http.token, 99))}`);
+  console.log(`  GET /health          p50 ${f(pct(http.health, 50))}  p99 ${f(pct(http.health, 99))}`);
+  console.log(`  bare GetItem         p50 ${f(pct(http.getItem, 50))}  p99 ${f(pct(http.getItem, 99))}`);
+  console.log(
+    `  floor = p50(GET /health) + p50(bare GetItem) = ${f(floor)}: what any authenticated read over this server pays`,
+  );
+  console.log(
+    `  ratio GET / floor, p50: ${(pct(http.token, 50) / floor).toFixed(2)} (target ≤ ${HTTP_TARGET}); in process: ${inProcessRatio.toFixed(2)} (target ≤ ${IN_PROCESS_TARGET})`,
+  );
 } finally {
+  server?.kill('SIGTERM');
   await dynamo.stop();
 }

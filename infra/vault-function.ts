@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { Access } from '../functions/defs.js';
 import type { Config } from '../lib/config.js';
 import { type AccessTargets, accessStatements } from './access.js';
+import { VAULT_BUNDLING } from './bundling.js';
 
 /** The project root: handler entries in the route table are relative to it. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,9 +24,7 @@ export type VaultEnvName =
   | 'POWERTOOLS_METRICS_NAMESPACE';
 export type VaultEnvironment = Partial<Record<VaultEnvName, string>>;
 
-/** Lets ESM bundles load CommonJS dependencies that call `require` (e.g. Node built-ins). */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export { ESM_REQUIRE_BANNER } from './bundling.js';
 
 export interface VaultFunctionProps {
   /** Handler file, relative to the project root (the route table's `entry`); it exports `handler`. */
@@ -91,15 +90,8 @@ export class VaultFunction extends NodejsFunction {
         ...(props.environment as Record<string, string>),
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Ship the SDK versions the code was tested with, not whatever the runtime carries.
-        bundleAwsSDK: true,
+        ...VAULT_BUNDLING,
+        mainFields: [...VAULT_BUNDLING.mainFields],
         ...(props.assets?.length ? { commandHooks: assetHooks(props.assets) } : {}),
       },
     });

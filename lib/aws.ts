@@ -28,5 +28,6 @@ export const ddb = DynamoDBDocumentClient.from(dynamo, {
 });
 export const dynamoClient = dynamo;
 
-export const kms = tracer.captureAWSv3Client(new KMSClient({}));
+// Marked pure so that a bundle whose code never uses a client leaves its SDK package out.
+export const kms = /* @__PURE__ */ tracer.captureAWSv3Client(/* @__PURE__ */ new KMSClient({}));
 export const tableName = config.TABLE_NAME;

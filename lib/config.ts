@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Environment is read once, here, at load. A bad value fails fast with a message naming the variable.
 
@@ -136,6 +136,12 @@ export const config: Config = load(process.env);
 
 /** Inside Lambda. Read when asked, not at load (a guard, and its test, may run after import). */
 export const runningInLambda = (): boolean => Boolean(process.env.AWS_LAMBDA_FUNCTION_NAME);
+
+/** Where Powertools' Tracer would trace: in Lambda, outside SAM, unless POWERTOOLS_TRACE_ENABLED=false. */
+export const tracingOn = (): boolean =>
+  Boolean(process.env.AWS_EXECUTION_ENV) &&
+  !process.env.AWS_SAM_LOCAL &&
+  process.env.POWERTOOLS_TRACE_ENABLED?.toLowerCase() !== 'false';
 
 /**
  * For a launcher (`npm start`) only: sets environment variables (unless set already, or always

@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
-import { config } from './config.js';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { config, tracingOn } from './config.js';
 
 // One logger, metrics and tracer per process. Powertools reads POWERTOOLS_* from the environment
 // (log level, service name, namespace); lib/config.ts holds the defaults that apply when they are unset.
@@ -21,4 +21,19 @@ export const metrics = new Metrics({
   },
 });
 
-export const tracer = new Tracer({ serviceName });
+/**
+ * Tracing is on where Powertools would turn it on (in Lambda, outside SAM, unless
+ * POWERTOOLS_TRACE_ENABLED=false). Elsewhere (local server, tests, benchmarks) the X-Ray SDK is not
+ * even loaded: loading it installs async hooks that tax every promise of every request, and a
+ * disabled Powertools Tracer does nothing else. The stand-in offers what the vault calls.
+ */
+const tracing = tracingOn();
+
+const untraced = {
+  isTracingEnabled: () => false,
+  captureAWSv3Client: <T>(client: T): T => client,
+};
+
+export const tracer: Tracer = tracing
+  ? new (await import('@aws-lambda-powertools/tracer')).Tracer({ serviceName })
+  : (untraced as unknown as Tracer);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 // Shapes shared by every route: problem documents, list envelopes, paging parameters.
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { apiKeyList, createApiKeyBody, createdApiKeySchema } from '../../lib/auth/schemas.js';
 import { idParams, pageQuery } from '../../lib/http/schemas.js';
 import { defineRoute, type VaultRouteDef } from '../defs.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute, none, type VaultRouteDef } from '../defs.js';
 
 // Health and this API's own description (the OpenAPI document and its page). Spread into functions/routes.ts.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { agentKeyList, createAgentKeyBody, createdAgentKeySchema } from '../../lib/agent-keys/schemas.js';
 import { idParams, pageQuery } from '../../lib/http/schemas.js';
 import { type Access, defineRoute, type VaultRouteDef } from '../defs.js';

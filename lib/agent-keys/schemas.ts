@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { int32, isoTime, listOf } from '../schemas.js';
 import { providerId } from '../tokens/schemas.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, listOf, pageQuery } from '../schemas.js';
 import { AUDIT_ACTIONS, AUDIT_TARGET_TYPES } from './types.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, listOf } from '../schemas.js';
 import { SCOPES } from './scopes.js';
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { config } from '../config.js';
 
 // Plans: from BILLING_PLANS (JSON, or a path to a JSON file) or the built-in free/pro pair.

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime } from '../schemas.js';
 
 // Request and response shapes of the billing routes.

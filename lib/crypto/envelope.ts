@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 
 // AES-256-GCM sealing of one secret field. The stored form is
 //   v1.<dek version>.<nonce, base64url>.<ciphertext||tag, base64url>
@@ -25,6 +25,20 @@ export class DecryptionError extends Error {
   }
 }
 
+// One AES key object per data key, made on first use: building it from the raw bytes on every field
+// opened was the read path's largest cost of its own. Keyed weakly on the DEK buffer, so a DEK that
+// the data-key cache drops takes its key object with it.
+const keyObjects = new WeakMap<Buffer, KeyObject>();
+
+function keyObject(dek: Buffer): KeyObject {
+  let key = keyObjects.get(dek);
+  if (!key) {
+    key = createSecretKey(dek);
+    keyObjects.set(dek, key);
+  }
+  return key;
+}
+
 export function aad(ref: SealRef, dekVersion: number): Buffer {
   return Buffer.from(
     ['token-vault', PREFIX, ref.tenantId, ref.record, ref.field, String(dekVersion)].join('\0'),
@@ -33,7 +47,7 @@ export function aad(ref: SealRef, dekVersion: number): Buffer {
 
 export function seal(dek: Buffer, dekVersion: number, ref: SealRef, plaintext: string): string {
   const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', dek, nonce);
+  const cipher = createCipheriv('aes-256-gcm', keyObject(dek), nonce);
   cipher.setAAD(aad(ref, dekVersion));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
   return `${PREFIX}.${dekVersion}.${nonce.toString('base64url')}.${body.toString('base64url')}`;
@@ -57,7 +71,7 @@ export function open(dek: Buffer, ref: SealRef, sealed: string): string {
   if (nonce.length !== NONCE_BYTES || body.length < TAG_BYTES)
     throw new DecryptionError('Malformed ciphertext');
   try {
-    const decipher = createDecipheriv('aes-256-gcm', dek, nonce);
+    const decipher = createDecipheriv('aes-256-gcm', keyObject(dek), nonce);
     decipher.setAAD(aad(ref, version));
     decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
     return Buffer.concat([

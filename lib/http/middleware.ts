@@ -1,6 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { isAgentKeyHeader } from '../auth/agent-keys.js';
 import { type AuthContext, authenticate, requireScope } from '../auth/api-keys.js';
 import { sessionAuth } from '../auth/sessions.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   IDEMPOTENCY_DESCRIPTION,
   MAX_IDEMPOTENCY_KEY_LENGTH,

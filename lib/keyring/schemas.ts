@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime } from '../schemas.js';
 
 // Response shape of GET /v1/tenant/data-keys.

@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AgentContext, allowsConnection } from '../auth/agent-keys.js';
 import { HttpError } from '../errors.js';
 import { eventBody, type StreamingResult } from '../proxy/route.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Static catalog of well-known OAuth 2.0 authorization-code providers.

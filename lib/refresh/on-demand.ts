@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { invokeFunction } from '../invoke.js';
 import { mustGetToken, type TokenRecord } from '../store/tokens.js';
 import { REFRESH_ON_DEMAND } from './function-ids.js';

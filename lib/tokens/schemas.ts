@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { boundedRecord, int32, isoTime, listOf, pageQuery } from '../schemas.js';
 
 export const providerId = z

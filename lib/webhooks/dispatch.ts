@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sqs } from '../aws-sqs.js';
 import { config } from '../config.js';
 import { logger, metrics } from '../observability.js';

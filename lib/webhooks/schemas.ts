@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { isoTime, listOf, pageQuery } from '../schemas.js';
 import { EVENT_TYPES } from '../store/event-types.js';
 

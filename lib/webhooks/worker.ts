@@ -1,5 +1,5 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { logger } from '../observability.js';
 import { attemptDelivery } from './deliver.js';
 import { MAX_QUEUE_DELAY_SECONDS, sendToQueue } from './dispatch.js';

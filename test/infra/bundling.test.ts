@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { VaultRouteDef as RouteDef } from '../../functions/defs.js';
-import { routes } from '../../functions/routes.js';
-import { ESM_REQUIRE_BANNER, VaultFunction } from '../../infra/vault-function.js';
+import { jobs, routeList, routes } from '../../functions/routes.js';
+import { budgetProblems, bundleSizes, readBudgets } from '../../infra/bundle-sizes.js';
+import { esbuildOptions } from '../../infra/bundling.js';
+import { ESM_REQUIRE_BANNER, PROJECT_ROOT, VaultFunction } from '../../infra/vault-function.js';
 
 // Really bundles one function (Health) with the local esbuild, offline and without Docker, as
 // `cdk synth` does for every function, then runs the bundle on this machine's Node.
@@ -50,8 +53,8 @@ function bundleRoute(def: RouteDef, stackName: string): string {
 
 describe('bundling', () => {
   it('bundles a route handler into a minified ESM file with a source map, which runs', {
-    timeout: 30_000,
-  }, () => {
+    timeout: 60_000,
+  }, async () => {
     // Act
     const assetDir = bundleRoute(routes.health, 'Bundle');
     const bundle = join(assetDir, 'index.mjs');
@@ -62,6 +65,16 @@ describe('bundling', () => {
     const code = readFileSync(bundle, 'utf8');
     expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
     expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines
+
+    // Act: esbuild run directly with infra/bundling.ts's options (budgets, benchmark).
+    const direct = await build({
+      ...esbuildOptions({ 'Health/index': join(PROJECT_ROOT, routes.health.entry) }, join(outdir, 'direct')),
+      write: false,
+    });
+    const directCode = direct.outputFiles.find((f) => f.path.endsWith('index.mjs'))?.text;
+
+    // Assess: the same bundle.
+    expect(directCode).toBe(code);
 
     // Act: run it as Lambda would: import the ESM bundle, call `handler` with an HTTP API (v2) event.
     const script = `
@@ -138,5 +151,31 @@ describe('bundling', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['Content-Type']).toMatch(/^text\/javascript/);
     expect(res.body).toBe(built);
+  });
+
+  it('keeps every function bundle within its budget (infra/bundle-budgets.json)', {
+    timeout: 300_000,
+  }, async () => {
+    // Prepare
+    const fns = [...routeList, ...jobs];
+
+    // Act
+    const sizes = await bundleSizes(fns);
+
+    // Assess
+    expect(Object.keys(sizes).sort()).toEqual(fns.map((f) => f.id).sort());
+    expect(budgetProblems(sizes, readBudgets().budgets)).toEqual([]);
+  });
+
+  it('finds a bundle over its budget, a function without one, and a budget for no function', () => {
+    // Act
+    const problems = budgetProblems({ A: 1001, B: 10, C: 5 }, { A: 1000, B: 10, Gone: 1 });
+
+    // Assess
+    expect(problems).toEqual([
+      'A: 1001 bytes, over its budget of 1000',
+      'C: no budget (run `npm run bundle-budgets`)',
+      'Gone: a budget for a function that does not exist',
+    ]);
   });
 });

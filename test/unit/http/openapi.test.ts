@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { routeList } from '../../../functions/routes.js';
 import { buildOpenApi, errorStatuses } from '../../../lib/http/openapi.js';
 import { defineRoute, type RouteDef } from '../../../lib/http/types.js';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineRoute, none } from '../../../functions/defs.js';
 import { created, noContent, ok } from '../../../lib/http/responses.js';
 import { route } from '../../../lib/http/route.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { HttpError, ValidationError } from '../../../lib/errors.js';
 import { jsonBody, MAX_BODY_BYTES, toFieldErrors, validate } from '../../../lib/http/middleware.js';
 
