@@ -245,6 +245,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit-events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's audit trail, newest first
+         * @description Requires the `admin` scope (or `admin`).
+         */
+        get: operations["ListAuditEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/register": {
         parameters: {
             query?: never;
@@ -573,6 +593,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenant/data-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The tenant's data-key versions: state, and how many sealed values each still protects
+         * @description Requires the `admin` scope (or `admin`).
+         */
+        get: operations["ListDataKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tokens": {
         parameters: {
             query?: never;
@@ -825,6 +865,39 @@ export interface components {
             /** @description Pass as `cursor` for the next page; null on the last page. */
             next_cursor: string | null;
         };
+        /** @description Who did what to which object, when, from where. Never a secret. */
+        AuditEvent: {
+            /** @enum {string} */
+            action: "token.read" | "token.create" | "token.update" | "token.delete" | "token.refresh" | "api_key.create" | "api_key.revoke" | "agent_key.create" | "agent_key.revoke" | "oauth_app.create" | "oauth_app.delete" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret" | "webhook.disable" | "connect.session_create" | "connect.exchange" | "tenant.register" | "data_key.rotate" | "data_key.reencrypt" | "data_key.retire" | "dashboard.sign_in" | "dashboard.sign_out" | "audit.list";
+            actor: {
+                id: string;
+                name: string;
+                /** @constant */
+                type: "api_key";
+            } | {
+                name: string;
+                /** @constant */
+                type: "system";
+            } | {
+                /** @constant */
+                type: "registration";
+            };
+            id: string;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "error";
+            request_id: string | null;
+            source_ip: string | null;
+            target: {
+                id: string;
+                key?: string;
+                provider?: string;
+                /** @enum {string} */
+                type: "token" | "api_key" | "agent_key" | "oauth_app" | "webhook" | "connect_session" | "tenant" | "data_key" | "session";
+            };
+            /** Format: date-time */
+            time: string;
+            user_agent: string | null;
+        };
         BillingSessionUrl: {
             /** Format: uri */
             url: string;
@@ -1064,11 +1137,31 @@ export interface components {
             /** @description An API key with the admin scope. */
             api_key: string;
         };
+        DataKeyList: {
+            /** @description Every version, oldest first. */
+            data: components["schemas"]["DataKeyVersion"][];
+            /** @description The background re-encryption after a rotation; null when no old version remains. */
+            reencryption: components["schemas"]["Reencryption"] | null;
+        };
         DataKeyRotation: {
             /** @description The new current version; new secrets are sealed with it. */
             data_key_version: number;
             /** Format: date-time */
             rotated_at: string;
+        };
+        DataKeyVersion: {
+            /** @description When the pass that counted `values` finished. */
+            counted_at: string | null;
+            /** @description When the version was made (null: made before this was recorded). */
+            created_at: string | null;
+            /**
+             * @description `active`: new secrets are sealed with it. `retiring`: older, still opens, being re-encrypted away. `retired`: its wrapped key is deleted; nothing opens with it any more.
+             * @enum {string}
+             */
+            state: "active" | "retiring" | "retired";
+            /** @description Sealed values under this version, as counted by the last completed re-encryption pass over the tenant's items (see `counted_at`; values written since are not in it). 0 for a retired version; null if no pass has counted it yet (no rotation since it was made). Connect sessions in flight (10 minutes at most) are not counted. */
+            values: number | null;
+            version: number;
         };
         DeliveryAttempt: {
             /** Format: date-time */
@@ -1158,6 +1251,34 @@ export interface components {
         };
         ProviderList: {
             data: components["schemas"]["Provider"][];
+        };
+        Reencryption: {
+            /** Format: date-time */
+            next_run_at: string;
+            pass: {
+                /** @description Did not open: they keep their version from being retired. */
+                failed: number;
+                /** @description The tenant's items walked so far. */
+                items: number;
+                /** @description Moved to the active version so far. */
+                resealed: number;
+                /** @description Changed by a concurrent write meanwhile: left as written, looked at again. */
+                skipped: number;
+                /** Format: date-time */
+                started_at: string;
+                /** @description Sealed values looked at so far. */
+                values: number;
+            } | null;
+            /**
+             * Format: date-time
+             * @description The rotation this re-encryption serves.
+             */
+            rotated_at: string;
+            /**
+             * @description `running`: a pass is under way (`pass`). `waiting`: until `next_run_at`.
+             * @enum {string}
+             */
+            status: "running" | "waiting";
         };
         /** @description The token after a refresh; `access_token` and `refresh_token` only for a key that may read secrets. */
         RefreshedToken: {
@@ -1507,6 +1628,15 @@ export interface operations {
                     "text/javascript": unknown;
                 };
             };
+            /** @description Not modified: If-None-Match holds its current ETag */
+            304: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not found (or another tenant’s) */
             404: {
                 headers: {
@@ -1626,6 +1756,15 @@ export interface operations {
                 content: {
                     "text/javascript": unknown;
                 };
+            };
+            /** @description Not modified: If-None-Match holds its current ETag */
+            304: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not found (or another tenant’s) */
             404: {
@@ -3026,6 +3165,120 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request does not match the schema or exceeds one of its limits (length, items, range) */
+            422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the tenant’s rate limit, or the gateway’s throttling. Retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (the body carries a request id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListAuditEvents: {
+        parameters: {
+            query?: {
+                /** @description Only this action. */
+                action?: "token.read" | "token.create" | "token.update" | "token.delete" | "token.refresh" | "api_key.create" | "api_key.revoke" | "agent_key.create" | "agent_key.revoke" | "oauth_app.create" | "oauth_app.delete" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret" | "webhook.disable" | "connect.session_create" | "connect.exchange" | "tenant.register" | "data_key.rotate" | "data_key.reencrypt" | "data_key.retire" | "dashboard.sign_in" | "dashboard.sign_out" | "audit.list";
+                /** @description Only this API key's events. */
+                actor_id?: string;
+                /** @description `next_cursor` from the previous page. */
+                cursor?: string;
+                /** @description Page size, 1..100. */
+                limit?: number;
+                /** @description Events at or after this time (ISO 8601). */
+                since?: string;
+                /** @description Only events on this object's id. */
+                target_id?: string;
+                /** @description Events before this time (ISO 8601). */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["AuditEvent"][];
+                        /** @description Pass as `cursor` for the next page; null on the last page. */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Malformed request (bad JSON, bad cursor) */
+            400: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope, or registration is closed */
+            403: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5495,6 +5748,79 @@ export interface operations {
             };
             /** @description The request does not match the schema or exceeds one of its limits (length, items, range) */
             422: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests: the tenant’s rate limit, or the gateway’s throttling. Retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal error (the body carries a request id) */
+            500: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ListDataKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every version, oldest first, and the background re-encryption that follows a rotation. `values` is counted by the re-encryption's passes over the tenant's items, not live: it is as of `counted_at`. A rotated-away version is retired (its wrapped key deleted) once a pass that began after the cache period finds nothing sealed with it and connect sessions sealed with it have expired. */
+            200: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataKeyList"];
+                };
+            };
+            /** @description Missing, malformed, unknown or revoked API key */
+            401: {
+                headers: {
+                    "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The API key lacks the scope, or registration is closed */
+            403: {
                 headers: {
                     "Access-Control-Allow-Origin": components["headers"]["Access-Control-Allow-Origin"];
                     "X-Request-Id": components["headers"]["X-Request-Id"];
