@@ -1,7 +1,7 @@
 import { tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { type Companion, entity, getConsistent, queryPage, ttlIn, write } from './db.js';
-import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
+import { type Companion, entity, getConsistent, queryOwnerPage, ttlIn, write } from './db.js';
+import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 /** One entry of an agent key's allow-list. */
 export interface AgentAllow {
@@ -79,18 +79,7 @@ export async function getAgentKey(id: string): Promise<AgentKeyRecord | null> {
 
 /** A tenant's agent keys that are not revoked (expired ones too), oldest first. */
 export function listAgentKeys(tenantId: string, limit: number, cursor?: string) {
-  const pk = keys.agentKeysOf(tenantId).GSI1PK;
-  return queryPage(
-    tenantId,
-    {
-      index: INDEXES.byOwner,
-      keyCondition: 'GSI1PK = :pk',
-      values: { ':pk': pk },
-      partition: { name: 'GSI1PK', value: pk },
-    },
-    { limit, cursor },
-    fromItem,
-  );
+  return queryOwnerPage(tenantId, keys.agentKeysOf(tenantId).GSI1PK, { limit, cursor }, fromItem);
 }
 
 /** Revokes a tenant's key. Another tenant's key, or one already revoked, is "not found". */

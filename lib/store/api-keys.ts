@@ -1,7 +1,7 @@
 import { tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { type Companion, entity, getConsistent, queryPage, ttlIn, write } from './db.js';
-import { INDEXES, keys, TTL_ATTRIBUTE } from './keys.js';
+import { type Companion, entity, getConsistent, queryOwnerPage, ttlIn, write } from './db.js';
+import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 export interface ApiKeyRecord {
   id: string;
@@ -63,18 +63,7 @@ export async function getApiKey(id: string): Promise<ApiKeyRecord | null> {
 
 /** A tenant's active keys, oldest first. Revoked keys leave the index when revoked. */
 export function listApiKeys(tenantId: string, limit: number, cursor?: string) {
-  const pk = keys.apiKeysOf(tenantId).GSI1PK;
-  return queryPage(
-    tenantId,
-    {
-      index: INDEXES.byOwner,
-      keyCondition: 'GSI1PK = :pk',
-      values: { ':pk': pk },
-      partition: { name: 'GSI1PK', value: pk },
-    },
-    { limit, cursor },
-    fromItem,
-  );
+  return queryOwnerPage(tenantId, keys.apiKeysOf(tenantId).GSI1PK, { limit, cursor }, fromItem);
 }
 
 /** Marks a tenant's key revoked. Another tenant's key, or one already revoked, is "not found". */

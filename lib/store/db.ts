@@ -16,6 +16,7 @@ import {
 import { ddb, tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { INDEXES } from './keys.js';
 
 // SDK errors are translated where the store calls DynamoDB; nothing outside lib/store sees them.
 
@@ -198,6 +199,26 @@ export async function queryPage<T>(
     items: (out.Items ?? []).map(fromItem),
     next_cursor: encodeCursor(tenantId, out.LastEvaluatedKey),
   };
+}
+
+/** One page of a tenant's items listed on the owner index (GSI1) under `pk` (its keys, its agent keys). */
+export function queryOwnerPage<T>(
+  tenantId: string,
+  pk: string,
+  page: { limit: number; cursor?: string },
+  fromItem: (item: Item) => T,
+): Promise<{ items: T[]; next_cursor: string | null }> {
+  return queryPage(
+    tenantId,
+    {
+      index: INDEXES.byOwner,
+      keyCondition: 'GSI1PK = :pk',
+      values: { ':pk': pk },
+      partition: { name: 'GSI1PK', value: pk },
+    },
+    page,
+    fromItem,
+  );
 }
 
 /** The first `limit` items of a query (the sweepers' due queries), without a cursor. */

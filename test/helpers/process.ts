@@ -128,3 +128,30 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** One HTTP call to a spawned server at `base`; `body` is the parsed JSON, or the text if not JSON. */
+export async function callServer(
+  base: string,
+  method: string,
+  path: string,
+  opts: { key?: string; body?: unknown } = {},
+) {
+  const headers: Record<string, string> = {};
+  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on response bodies of every shape
+  let body: any = text;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body, text };
+}

@@ -6,7 +6,7 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/dynamodb-local.js';
-import { baseEnv, freePort, killAll, spawnServer } from '../helpers/process.js';
+import { baseEnv, callServer, freePort, killAll, spawnServer } from '../helpers/process.js';
 import { waitFor } from '../helpers/receiver.js';
 
 // `npm start` killed (SIGKILL, no shutdown code) in the middle of a re-encryption: the restarted
@@ -24,21 +24,7 @@ afterAll(async () => {
   client.destroy();
 });
 
-async function call(base: string, method: string, path: string, opts: { key?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = {};
-  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: tests assert on response bodies of every shape
-  const body: any = text ? JSON.parse(text) : undefined;
-  return { status: res.status, body, text };
-}
+const call = callServer;
 
 const env = async () =>
   baseEnv({

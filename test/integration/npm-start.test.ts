@@ -8,7 +8,15 @@ import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { localDynamoDbClient } from '../../local/dynamodb-local.js';
-import { baseEnv, binDir, freePort, killAll, type ServerProcess, spawnServer } from '../helpers/process.js';
+import {
+  baseEnv,
+  binDir,
+  callServer,
+  freePort,
+  killAll,
+  type ServerProcess,
+  spawnServer,
+} from '../helpers/process.js';
 import { type Receiver, startReceiver, waitFor } from '../helpers/receiver.js';
 
 // `npm start` as a user runs it: `tsx local/server.ts` in a child process, on the project's node,
@@ -44,26 +52,7 @@ afterAll(async () => {
   }
 });
 
-async function call(base: string, method: string, path: string, opts: { key?: string; body?: unknown } = {}) {
-  const headers: Record<string, string> = {};
-  if (opts.key) headers.authorization = `Bearer ${opts.key}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: tests assert on response bodies of every shape
-  let body: any = text;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // not JSON: keep the text
-  }
-  return { status: res.status, body, text };
-}
+const call = callServer;
 
 /** Waits for the exit; 'timeout' if it takes longer than `ms`. */
 async function exitWithin(p: ServerProcess, ms: number) {
