@@ -28,6 +28,7 @@ export async function startBench(): Promise<DynamoDbLocal> {
 export async function seedBenchToken() {
   const { register } = await import('../lib/auth/tenants.js');
   const { createToken } = await import('../lib/tokens/service.js');
+  const { systemContext } = await import('../lib/audit/service.js');
   const reg = await register({ email: `bench-${Date.now()}@example.com`, name: 'Bench' });
   const token = await createToken(reg.tenant.id, {
     provider: 'google',
@@ -37,6 +38,6 @@ export async function seedBenchToken() {
     token_type: 'Bearer',
     scopes: [],
     metadata: {},
-  });
+  }, systemContext('Bench'));
   return { reg, token };
 }

@@ -1,3 +1,4 @@
+import type { AuditContext } from '../audit/types.js';
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
 import { BadRequestError, HttpError, ValidationError } from '../errors.js';
@@ -98,8 +99,11 @@ function backTo(session: ConnectSession, outcome: Record<string, string>): strin
   return url.toString();
 }
 
-/** Handles the provider's redirect; returns where to send the browser. */
-export async function completeCallback(callback: URL): Promise<string> {
+/**
+ * Handles the provider's redirect; returns where to send the browser. `ctx`: the browser's request,
+ * acting as the system's callback (no API key); a token stored here (`confirm: false`) is recorded so.
+ */
+export async function completeCallback(callback: URL, ctx: AuditContext): Promise<string> {
   const state = callback.searchParams.get('state');
   const session = state ? await takeSession(hashState(state)) : null;
   if (!state || !session)
@@ -139,7 +143,7 @@ export async function completeCallback(callback: URL): Promise<string> {
       url_params: session.url_params,
     };
     if (session.confirm === false) {
-      const token = await saveConnectedToken(session.tenant_id, connected);
+      const token = await saveConnectedToken(session.tenant_id, connected, ctx);
       return backTo(session, { status: 'success', token_id: token.id });
     }
     return backTo(session, {
@@ -204,6 +208,7 @@ const invalidCode = () => new BadRequestError('This connect code is unknown, exp
 export async function confirmConnection(
   tenantId: string,
   connectCode: string,
+  ctx: AuditContext,
   now = new Date(),
 ): Promise<TokenRecord> {
   const codeHash = sha256(connectCode);
@@ -230,6 +235,7 @@ export async function confirmConnection(
         scopes: p.scopes,
         url_params: p.url_params,
       },
+      ctx,
       [{ item: consumePendingConnection(p, now), failed: invalidCode }],
     );
   } catch (err) {

@@ -8,6 +8,7 @@ import { safeFetch, UnsafeUrlError } from '../net/safe-fetch.js';
 import { logger } from '../observability.js';
 import { findProvider, resolveProviderUrls } from '../providers/catalog.js';
 import { forceRefresh, refreshForRead } from '../refresh/engine.js';
+import { systemContext } from '../audit/service.js';
 import { getFreshToken as freshToken } from '../refresh/on-demand.js';
 import { getOAuthApp, type OAuthAppRecord } from '../store/oauth-apps.js';
 import { findTokenId, getToken, type TokenRecord } from '../store/tokens.js';
@@ -238,7 +239,8 @@ export async function proxyCall(caller: Caller, req: ProxyRequest): Promise<Prox
     let fresh: TokenRecord | null = null;
     const first = new Uint8Array(await res.arrayBuffer());
     try {
-      fresh = await forceRefresh(token.tenant_id, token.id);
+      // The proxy's own refresh after a 401, as the on-demand refresh would make it.
+      fresh = await forceRefresh(token.tenant_id, token.id, systemContext('RefreshOnDemand'));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
     }

@@ -15,7 +15,7 @@ export async function readToken(auth: AuthContext, id: string, ctx: AuditContext
 
 /** POST /v1/tokens/{id}/refresh: tokens:write may refresh; only a key that may also read gets the secrets. */
 export async function refreshToken(auth: AuthContext, id: string, ctx: AuditContext) {
-  const token = await forceRefresh(auth.tenantId, id);
+  const token = await forceRefresh(auth.tenantId, id, ctx);
   if (!hasScope(auth, 'tokens:read')) return toTokenView(token);
   const target = { type: 'token' as const, id, provider: token.provider, key: token.key };
   await recordOrRefuse(auth.tenantId, auditEvent(ctx, 'token.read', target));
