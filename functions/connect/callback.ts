@@ -1,5 +1,5 @@
-import { auditContext } from '../../lib/http/audit-context.js';
 import { completeCallback } from '../../lib/connect/service.js';
+import { auditContext } from '../../lib/http/audit-context.js';
 import { callbackUrl } from '../../lib/http/public-url.js';
 import { redirect } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';

@@ -1,6 +1,6 @@
-import type { AuditContext } from '../audit/types.js';
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
+import type { AuditContext } from '../audit/types.js';
 import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { dataKeys } from '../keyring/index.js';
 import { logger } from '../observability.js';

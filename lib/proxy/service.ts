@@ -1,3 +1,4 @@
+import { systemContext } from '../audit/service.js';
 import { type AgentContext, assertAllowed, countCall } from '../auth/agent-keys.js';
 import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
@@ -8,7 +9,6 @@ import { safeFetch, UnsafeUrlError } from '../net/safe-fetch.js';
 import { logger } from '../observability.js';
 import { findProvider, resolveProviderUrls } from '../providers/catalog.js';
 import { forceRefresh, refreshForRead } from '../refresh/engine.js';
-import { systemContext } from '../audit/service.js';
 import { getFreshToken as freshToken } from '../refresh/on-demand.js';
 import { getOAuthApp, type OAuthAppRecord } from '../store/oauth-apps.js';
 import { findTokenId, getToken, type TokenRecord } from '../store/tokens.js';

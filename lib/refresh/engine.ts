@@ -258,7 +258,11 @@ export async function recordJobError(tenantId: string, tokenId: string, err: unk
 }
 
 /** A failed refresh changes the token's status: recorded as `token.refresh` with outcome `error`. */
-async function recordFailure(t: TokenRecord, failure: GrantFailure, ctx: AuditContext): Promise<RefreshOutcome> {
+async function recordFailure(
+  t: TokenRecord,
+  failure: GrantFailure,
+  ctx: AuditContext,
+): Promise<RefreshOutcome> {
   const now = new Date();
   const failures = t.refresh_failures + 1;
   const retryAfter = failure.permanent ? undefined : backoffSeconds(failures);
@@ -306,7 +310,11 @@ export async function refreshForRead(tenantId: string, tokenId: string): Promise
 }
 
 /** POST /v1/tokens/{id}/refresh: refresh now, or say precisely why not. */
-export async function forceRefresh(tenantId: string, tokenId: string, ctx: AuditContext): Promise<TokenRecord> {
+export async function forceRefresh(
+  tenantId: string,
+  tokenId: string,
+  ctx: AuditContext,
+): Promise<TokenRecord> {
   const out = await refresh(tenantId, tokenId, 'force', ctx);
   if (out.failure) throw failureError(out.failure);
   return out.token;

@@ -161,12 +161,11 @@ export async function saveConnectedToken(
     try {
       if (!existing) {
         const { url_params, ...input } = c;
-        return await createToken(
-          tenantId,
-          { ...input, metadata: {} },
-          ctx,
-          { url_params, events: connected, also },
-        );
+        return await createToken(tenantId, { ...input, metadata: {} }, ctx, {
+          url_params,
+          events: connected,
+          also,
+        });
       }
       return await modifyToken(
         tenantId,
