@@ -1,3 +1,4 @@
+import { auditCompanion, systemContext } from '../audit/service.js';
 import { config } from '../config.js';
 import { newId } from '../ids.js';
 import { safeFetch, UnsafeUrlError } from '../net/safe-fetch.js';
@@ -97,6 +98,9 @@ async function send(w: WebhookRecord, d: DeliveryRecord, at: Date) {
 }
 
 /** Performs the delivery's next attempt if it is due and nobody else is performing it. */
+/** The worker's own changes (disabling a failing endpoint) are recorded as the system's. */
+const workerContext = systemContext('WebhookWorker');
+
 export async function attemptDelivery(ref: DeliveryRef): Promise<AttemptResult> {
   const d = await store.getDelivery(ref);
   if (d?.status !== 'pending') return { outcome: 'skipped' };
@@ -178,6 +182,7 @@ export async function attemptDelivery(ref: DeliveryRef): Promise<AttemptResult> 
         disable,
         atIso,
         disabledNotice(w, disable, atIso),
+        [auditCompanion(w.tenant_id, workerContext, 'webhook.disable', { type: 'webhook', id: w.id })],
       );
       if (disabled) logger.warn('Webhook endpoint disabled', { ...log, reason: disable });
     }
