@@ -57,6 +57,7 @@ afterEach(() => {
 
 const aws = () => import('../../lib/aws.js');
 
+// biome-ignore lint/suspicious/noExplicitAny: raw DynamoDB items, read field by field in assertions
 type Item = Record<string, any>;
 
 /** Every raw audit item of a tenant (this month and the last), straight from the table, oldest first. */
@@ -105,17 +106,16 @@ const fromRequest = (res: { headers: Headers }, keyId: string) => ({
   source_ip: expect.stringMatching(/127\.0\.0\.1/),
 });
 
-async function idpApp(key: string, provider = 'audit-idp') {
-  const res = await api.call('POST', '/v1/oauth-apps', {
-    key,
-    body: {
-      provider,
-      client_id: 'c',
-      client_secret: 'SECRET-client-secret',
-      redirect_urls: ['https://app.example.com/oauth'],
-      custom: { name: 'Audit IdP', authorization_url: `${idpUrl}/auth`, token_url: `${idpUrl}/token` },
-    },
-  });
+const idpAppBody = () => ({
+  provider: 'audit-idp',
+  client_id: 'c',
+  client_secret: 'SECRET-client-secret',
+  redirect_urls: ['https://app.example.com/oauth'],
+  custom: { name: 'Audit IdP', authorization_url: `${idpUrl}/auth`, token_url: `${idpUrl}/token` },
+});
+
+async function idpApp(key: string) {
+  const res = await api.call('POST', '/v1/oauth-apps', { key, body: idpAppBody() });
   expect(res.status, res.text).toBe(201);
   return res;
 }
@@ -218,12 +218,7 @@ describe('OAuth apps and webhooks', () => {
     const made = await idpApp(t.key);
     const dup = await api.call('POST', '/v1/oauth-apps', {
       key: t.key,
-      body: {
-        provider: 'audit-idp',
-        client_id: 'c',
-        client_secret: 'SECRET-2',
-        redirect_urls: ['https://a.example.com/'],
-      },
+      body: { ...idpAppBody(), client_secret: 'SECRET-2' },
     });
     const gone = await api.call('DELETE', '/v1/oauth-apps/audit-idp', { key: t.key });
 
@@ -407,7 +402,10 @@ describe('tokens', () => {
 describe('connect', () => {
   async function acmeTenant() {
     const t = await tenant();
-    const app = await api.call('POST', '/v1/oauth-apps', { key: t.key, body: acmeApp(oidc) });
+    const app = await api.call('POST', '/v1/oauth-apps', {
+      key: t.key,
+      body: acmeApp(oidc, { scopes: ['read', 'write'] }),
+    });
     expect(app.status, app.text).toBe(201);
     return t;
   }
@@ -428,7 +426,7 @@ describe('connect', () => {
     const t = await acmeTenant();
     const { res, back } = await callback(t.key, { confirm: false });
     const tokenId = back.searchParams.get('token_id');
-    expect(tokenId).toBeTruthy();
+    expect(tokenId, back.toString()).toBeTruthy();
 
     expect(await theEvent(t.tenantId, 'token.create')).toMatchObject({
       actor: { type: 'system', name: 'ConnectCallback' },
