@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
+import { auditHmac } from '../audit/hmac.js';
+import { auditCompanion } from '../audit/service.js';
 import type { AuditContext } from '../audit/types.js';
 import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { dataKeys } from '../keyring/index.js';
@@ -47,7 +49,12 @@ export function isAllowedRedirect(url: string, allowed: string[]): boolean {
   });
 }
 
-export async function createSession(tenantId: string, input: CreateSessionInput, redirectUri: string) {
+export async function createSession(
+  tenantId: string,
+  input: CreateSessionInput,
+  redirectUri: string,
+  ctx: AuditContext,
+) {
   const app = requireApp(await getOAuthApp(tenantId, input.provider), input.provider);
   if (!isAllowedRedirect(input.redirect_url, app.redirect_urls)) {
     throw new ValidationError([
@@ -87,7 +94,16 @@ export async function createSession(tenantId: string, input: CreateSessionInput,
     confirm: input.confirm,
   };
   if (verifier) session.code_verifier_enc = await dataKeys.encrypt(verifierRef(session), verifier);
-  await putSession(session, SESSION_SECONDS);
+  // The session is named by an HMAC of its state (the state itself travels in URLs: never recorded).
+  const target = {
+    type: 'connect_session' as const,
+    id: await auditHmac(tenantId, state),
+    provider: input.provider,
+    key: input.key,
+  };
+  await putSession(session, SESSION_SECONDS, [
+    auditCompanion(tenantId, ctx, 'connect.session_create', target),
+  ]);
   return { authorization_url: url.toString(), expires_at: expiresAt };
 }
 
