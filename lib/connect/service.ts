@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
-import { auditHmac } from '../audit/hmac.js';
 import { auditCompanion } from '../audit/service.js';
 import type { AuditContext } from '../audit/types.js';
 import { BadRequestError, HttpError, ValidationError } from '../errors.js';
@@ -94,10 +93,11 @@ export async function createSession(
     confirm: input.confirm,
   };
   if (verifier) session.code_verifier_enc = await dataKeys.encrypt(verifierRef(session), verifier);
-  // The session is named by an HMAC of its state (the state itself travels in URLs: never recorded).
+  // Named by the hash its record is keyed by: the state itself travels in URLs and is never
+  // recorded; 32 random bytes, so its SHA-256 reveals nothing (no audit key needed, no KMS call).
   const target = {
     type: 'connect_session' as const,
-    id: await auditHmac(tenantId, state),
+    id: session.state_hash,
     provider: input.provider,
     key: input.key,
   };

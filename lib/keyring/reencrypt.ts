@@ -158,8 +158,6 @@ async function run(
   return stats;
 }
 
-const reencryptionActor = systemContext('DataKeyReencryption');
-
 /** Retires the old versions (nothing uses them any more) and ends the job. */
 async function retire(job: store.ReencryptionJob, old: number[], current: number, stats: ReencryptStats) {
   // The job's counts go with it: the current version's stays on its record.
@@ -167,7 +165,7 @@ async function retire(job: store.ReencryptionJob, old: number[], current: number
     await recordDataKeyValues(job.tenant_id, current, job.last.counts[current] ?? 0, job.last.finished_at);
   }
   for (const v of old) {
-    const event = auditCompanion(job.tenant_id, reencryptionActor, 'data_key.retire', {
+    const event = auditCompanion(job.tenant_id, systemContext('DataKeyReencryption'), 'data_key.retire', {
       type: 'data_key',
       id: String(v),
     });

@@ -98,9 +98,6 @@ async function send(w: WebhookRecord, d: DeliveryRecord, at: Date) {
 }
 
 /** Performs the delivery's next attempt if it is due and nobody else is performing it. */
-/** The worker's own changes (disabling a failing endpoint) are recorded as the system's. */
-const workerContext = systemContext('WebhookWorker');
-
 export async function attemptDelivery(ref: DeliveryRef): Promise<AttemptResult> {
   const d = await store.getDelivery(ref);
   if (d?.status !== 'pending') return { outcome: 'skipped' };
@@ -182,7 +179,13 @@ export async function attemptDelivery(ref: DeliveryRef): Promise<AttemptResult> 
         disable,
         atIso,
         disabledNotice(w, disable, atIso),
-        [auditCompanion(w.tenant_id, workerContext, 'webhook.disable', { type: 'webhook', id: w.id })],
+        // The worker's own change, recorded as the system's.
+        [
+          auditCompanion(w.tenant_id, systemContext('WebhookWorker'), 'webhook.disable', {
+            type: 'webhook',
+            id: w.id,
+          }),
+        ],
       );
       if (disabled) logger.warn('Webhook endpoint disabled', { ...log, reason: disable });
     }
