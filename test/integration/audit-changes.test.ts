@@ -212,6 +212,30 @@ describe('registration and keys', () => {
   });
 });
 
+describe('dashboard', () => {
+  it('dashboard.sign_in and sign_out, as the admin key; the session named by its hash, never its cookie', async () => {
+    const t = await tenant();
+    const signIn = await api.call('POST', '/v1/dashboard/session', {
+      body: { api_key: t.key },
+      headers: { origin: api.url },
+    });
+    expect(signIn.status, signIn.text).toBe(201);
+    const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    const signOut = await api.call('DELETE', '/v1/dashboard/session', {
+      headers: { cookie, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(signOut.status, signOut.text).toBe(204);
+
+    const inEvent = await theEvent(t.tenantId, 'dashboard.sign_in');
+    expect(inEvent).toMatchObject({ ...fromRequest(signIn, t.keyId), target: { type: 'session' } });
+    expect(await theEvent(t.tenantId, 'dashboard.sign_out')).toMatchObject({
+      ...fromRequest(signOut, t.keyId),
+      target: { type: 'session', id: inEvent.target.id },
+    });
+    await expectNoSecret(t.tenantId, [t.key, cookie.split('=')[1] as string]);
+  });
+});
+
 describe('OAuth apps and webhooks', () => {
   it('oauth_app.create and delete; a 409 duplicate records nothing', async () => {
     const t = await tenant();
