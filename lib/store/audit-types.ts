@@ -27,6 +27,7 @@ export const AUDIT_ACTIONS = [
   'data_key.retire',
   'dashboard.sign_in',
   'dashboard.sign_out',
+  'billing.update',
   'audit.list',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
