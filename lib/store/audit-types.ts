@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   'webhook.delete',
   'webhook.rotate_secret',
   'webhook.disable',
+  'webhook.test',
+  'webhook.retry_delivery',
   'connect.session_create',
   'connect.exchange',
   'tenant.register',

@@ -178,7 +178,7 @@ export async function rotateSecret(tenantId: string, id: string, ctx: AuditConte
 }
 
 /** Sends a `ping` to this endpoint only (recorded and delivered like any event). */
-export async function sendTest(tenantId: string, id: string) {
+export async function sendTest(tenantId: string, id: string, ctx: AuditContext) {
   const w = await store.mustGetWebhook(tenantId, id, true);
   if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
   const event: VaultEventRecord = {
@@ -188,7 +188,7 @@ export async function sendTest(tenantId: string, id: string) {
     timestamp: new Date().toISOString(),
     data: { webhook_id: w.id },
   };
-  await store.putEvent(event);
+  await store.putEvent(event, audited(ctx, 'webhook.test', w));
   try {
     await dispatch([event]);
   } catch (err) {
@@ -209,7 +209,12 @@ export async function listDeliveries(
 }
 
 /** One more attempt of a finished delivery, now. */
-export async function retryDelivery(tenantId: string, webhookId: string, deliveryId: string) {
+export async function retryDelivery(
+  tenantId: string,
+  webhookId: string,
+  deliveryId: string,
+  ctx: AuditContext,
+) {
   const w = await store.mustGetWebhook(tenantId, webhookId, true);
   const ref = { tenant_id: tenantId, webhook_id: webhookId, delivery_id: deliveryId };
   const d = await store.getDelivery(ref);
@@ -217,7 +222,12 @@ export async function retryDelivery(tenantId: string, webhookId: string, deliver
   if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
   if (d.status === 'pending') throw new ConflictError('The delivery is still pending.');
   const now = new Date().toISOString();
-  const reopened = await store.reopenDelivery(d, now, initialDueKey());
+  const reopened = await store.reopenDelivery(
+    d,
+    now,
+    initialDueKey(),
+    audited(ctx, 'webhook.retry_delivery', w),
+  );
   await handOff([ref]);
   return reopened;
 }

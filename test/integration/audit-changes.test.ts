@@ -3,6 +3,7 @@ import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Api, startApi, uniqueEmail } from '../helpers/api.js';
 import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
+import { startReceiver, waitFor } from '../helpers/receiver.js';
 
 // Every change is audited in the same transaction as the change (issue 11), through the real local
 // server and DynamoDB Local: one event per change with the right actor, target, outcome and the
@@ -258,17 +259,22 @@ describe('OAuth apps and webhooks', () => {
     await expectNoSecret(t.tenantId, []);
   });
 
-  it('webhook.create, update, rotate_secret and delete', async () => {
+  it('webhook.create, update, test, rotate_secret and delete', async () => {
     const t = await tenant();
+    const receiver = await startReceiver();
     const made = await api.call('POST', '/v1/webhooks', {
       key: t.key,
-      body: { url: 'https://hooks.example.com/SECRET-path-token', events: ['token.created'] },
+      body: { url: `${receiver.url}/SECRET-path-token`, events: ['token.created'] },
     });
     expect(made.status, made.text).toBe(201);
     const id = made.body.id as string;
     const updated = await api.call('PATCH', `/v1/webhooks/${id}`, { key: t.key, body: { description: 'x' } });
+    const ping = await api.call('POST', `/v1/webhooks/${id}/test`, { key: t.key });
+    expect(ping.status, ping.text).toBe(202);
+    await waitFor(() => (receiver.received.length > 0 ? true : undefined), 10_000, 'the ping');
     const rotated = await api.call('POST', `/v1/webhooks/${id}/rotate-secret`, { key: t.key });
     const deleted = await api.call('DELETE', `/v1/webhooks/${id}`, { key: t.key });
+    await receiver.close();
 
     expect([updated.status, rotated.status, deleted.status]).toEqual([200, 200, 204]);
     const target = { type: 'webhook', id };
@@ -278,6 +284,10 @@ describe('OAuth apps and webhooks', () => {
     });
     expect(await theEvent(t.tenantId, 'webhook.update')).toMatchObject({
       ...fromRequest(updated, t.keyId),
+      target,
+    });
+    expect(await theEvent(t.tenantId, 'webhook.test')).toMatchObject({
+      ...fromRequest(ping, t.keyId),
       target,
     });
     expect(await theEvent(t.tenantId, 'webhook.rotate_secret')).toMatchObject({
