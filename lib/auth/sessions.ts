@@ -32,8 +32,8 @@ export interface SessionView {
 
 const hashOf = (id: string) => createHash('sha256').update(id).digest('base64url');
 
-/** Exchanges an admin API key for a session; returns the Set-Cookie value and what the session is. */
 /**
+ * Exchanges an admin API key for a session; returns the Set-Cookie value and what the session is.
  * `audit` makes the request's audit context once the key is known: the sign-in is recorded as that
  * key's, in the same transaction as the session.
  */
@@ -51,7 +51,7 @@ export async function signIn(
   const session = { type: 'session' as const, id: hashOf(id) };
   await store.putSession(
     {
-      id_hash: hashOf(id),
+      id_hash: session.id,
       tenant_id: auth.tenantId,
       key_id: auth.keyId,
       created_at: now.toISOString(),
