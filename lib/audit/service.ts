@@ -1,4 +1,3 @@
-import type { AuthContext } from '../auth/api-keys.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { newId } from '../ids.js';
 import { logger } from '../observability.js';
@@ -83,7 +82,8 @@ export async function recordDenied(tenantId: string, e: AuditEvent): Promise<voi
  * alike, in content and in time, without a write per missing id.
  */
 export async function recordCrossTenant(
-  auth: AuthContext,
+  // The caller's tenant (an AuthContext; typed by shape so lib/audit needs nothing from lib/auth).
+  auth: { tenantId: string },
   ctx: AuditContext,
   action: AuditAction,
   target: AuditTarget,
