@@ -22,19 +22,24 @@ try {
   const { dynamoClient, tableName } = await import('../lib/aws.js');
   const { ensureTable } = await import('../local/table.js');
   const { createOAuthApp } = await import('../lib/providers/apps.js');
+  const { systemContext } = await import('../lib/audit/service.js');
   const getToken = (await import('../functions/tokens/get.js')).handler;
   const proxy = (await import('../functions/proxy/proxy.js')).handler;
   await ensureTable(dynamoClient, tableName);
 
   const { reg, token } = await seedBenchToken();
   // The tenant's Google app points the proxy at the local upstream instead of www.googleapis.com.
-  await createOAuthApp(reg.tenant.id, {
-    provider: 'google',
-    client_id: 'bench',
-    client_secret: 'bench-secret',
-    redirect_urls: ['https://app.example.com/oauth'],
-    api_base_url: upstream.url,
-  });
+  await createOAuthApp(
+    reg.tenant.id,
+    {
+      provider: 'google',
+      client_id: 'bench',
+      client_secret: 'bench-secret',
+      redirect_urls: ['https://app.example.com/oauth'],
+      api_base_url: upstream.url,
+    },
+    systemContext('Bench'),
+  );
 
   const context = {
     awsRequestId: 'bench',

@@ -28,15 +28,24 @@ export async function startBench(): Promise<DynamoDbLocal> {
 export async function seedBenchToken() {
   const { register } = await import('../lib/auth/tenants.js');
   const { createToken } = await import('../lib/tokens/service.js');
-  const reg = await register({ email: `bench-${Date.now()}@example.com`, name: 'Bench' });
-  const token = await createToken(reg.tenant.id, {
-    provider: 'google',
-    key: 'bench-user',
-    access_token: 'ya29.bench-access-token',
-    refresh_token: '1//bench-refresh-token',
-    token_type: 'Bearer',
-    scopes: [],
-    metadata: {},
-  });
+  const { systemContext } = await import('../lib/audit/service.js');
+  const reg = await register(
+    { email: `bench-${Date.now()}@example.com`, name: 'Bench' },
+    undefined,
+    systemContext('Bench'),
+  );
+  const token = await createToken(
+    reg.tenant.id,
+    {
+      provider: 'google',
+      key: 'bench-user',
+      access_token: 'ya29.bench-access-token',
+      refresh_token: '1//bench-refresh-token',
+      token_type: 'Bearer',
+      scopes: [],
+      metadata: {},
+    },
+    systemContext('Bench'),
+  );
   return { reg, token };
 }

@@ -3,6 +3,6 @@ import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { proxyRoutes } from '../proxy/routes.js';
 
-export const handler = route(proxyRoutes.createAgentKey, async ({ auth, body }) =>
-  created(await createAgentKey(auth, body)),
+export const handler = route(proxyRoutes.createAgentKey, async ({ auth, body, audit }) =>
+  created(await createAgentKey(auth, body, audit)),
 );

@@ -1,4 +1,5 @@
 import { stripeEvent } from '../../lib/billing/api.js';
+import { auditContext } from '../../lib/http/audit-context.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { billingRoutes } from './routes.js';
@@ -8,5 +9,11 @@ export const handler = route(billingRoutes.stripeEvents, async ({ event }) => {
   const raw = event.isBase64Encoded
     ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
     : (event.body ?? '');
-  return ok(await stripeEvent(raw, event.headers?.['stripe-signature']));
+  return ok(
+    await stripeEvent(
+      raw,
+      event.headers?.['stripe-signature'],
+      auditContext(event, { type: 'system', name: 'Stripe' }),
+    ),
+  );
 });

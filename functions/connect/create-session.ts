@@ -4,6 +4,6 @@ import { created } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { connectRoutes } from './routes.js';
 
-export const handler = route(connectRoutes.createConnectSession, async ({ auth, body, event }) =>
-  created(await createSession(auth.tenantId, body, callbackUrl(event))),
+export const handler = route(connectRoutes.createConnectSession, async ({ auth, body, event, audit }) =>
+  created(await createSession(auth.tenantId, body, callbackUrl(event), audit)),
 );

@@ -5,6 +5,6 @@ import { toTokenView } from '../../lib/tokens/service.js';
 import { connectRoutes } from './routes.js';
 
 // The app's backend confirms a connection, after checking the returning browser is its user's.
-export const handler = route(connectRoutes.exchangeConnectCode, async ({ auth, body }) =>
-  ok(toTokenView(await confirmConnection(auth.tenantId, body.connect_code))),
+export const handler = route(connectRoutes.exchangeConnectCode, async ({ auth, body, audit }) =>
+  ok(toTokenView(await confirmConnection(auth.tenantId, body.connect_code, audit))),
 );

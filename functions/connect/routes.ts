@@ -18,6 +18,7 @@ export const connectRoutes = {
     summary: 'Start connecting a user: get the URL to send their browser to',
     tag: 'connect',
     scope: 'tokens:write',
+    audit: { action: 'connect.session_create', target: 'connect_session' },
     access: write,
     body: createSessionBody,
     responses: { 201: { description: 'Session created (valid ten minutes)', schema: sessionSchema } },
@@ -50,6 +51,7 @@ export const connectRoutes = {
     summary: 'Confirm a connection: exchange the one-time connect_code for the stored token',
     tag: 'connect',
     scope: 'tokens:write',
+    audit: { action: 'connect.exchange', target: 'token' },
     // Opens the sealed pending tokens and seals them as the token; commits connection.created.
     access: tokenWrite,
     body: exchangeConnectBody,

@@ -4,6 +4,6 @@ import { route } from '../../lib/http/route.js';
 import { createOAuthApp, toOAuthAppView } from '../../lib/providers/apps.js';
 import { oauthAppRoutes } from './routes.js';
 
-export const handler = route(oauthAppRoutes.createOAuthApp, async ({ auth, body, event }) =>
-  created(toOAuthAppView(await createOAuthApp(auth.tenantId, body), callbackUrl(event))),
+export const handler = route(oauthAppRoutes.createOAuthApp, async ({ auth, body, event, audit }) =>
+  created(toOAuthAppView(await createOAuthApp(auth.tenantId, body, audit), callbackUrl(event))),
 );

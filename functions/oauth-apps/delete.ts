@@ -3,7 +3,7 @@ import { route } from '../../lib/http/route.js';
 import { deleteOAuthApp } from '../../lib/providers/apps.js';
 import { oauthAppRoutes } from './routes.js';
 
-export const handler = route(oauthAppRoutes.deleteOAuthApp, async ({ auth, params }) => {
-  await deleteOAuthApp(auth.tenantId, params.provider);
+export const handler = route(oauthAppRoutes.deleteOAuthApp, async ({ auth, params, audit }) => {
+  await deleteOAuthApp(auth.tenantId, params.provider, audit);
   return noContent();
 });

@@ -50,6 +50,7 @@ export const proxyRoutes = {
     summary: 'Create an agent key: proxy and MCP only, within an allow-list, short-lived',
     tag: 'agent-keys',
     scope: 'admin',
+    audit: { action: 'agent_key.create', target: 'agent_key' },
     access: { table: 'write', kms: ['decrypt'] }, // decrypt: its idempotency record is sealed
     body: createAgentKeyBody,
     responses: { 201: { description: 'Created; the key is shown once', schema: createdAgentKeySchema } },
@@ -76,6 +77,7 @@ export const proxyRoutes = {
     summary: 'Revoke an agent key',
     tag: 'agent-keys',
     scope: 'admin',
+    audit: { action: 'agent_key.revoke', target: 'agent_key' },
     access: { table: 'write', kms: ['decrypt'] }, // decrypt: its idempotency record is sealed
     params: idParams,
     responses: { 204: { description: 'Revoked; its next call gets 401' } },

@@ -3,6 +3,6 @@ import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { tenantRoutes } from './routes.js';
 
-export const handler = route(tenantRoutes.rotateDataKey, async ({ auth }) =>
-  ok(await rotateDataKey(auth.tenantId)),
+export const handler = route(tenantRoutes.rotateDataKey, async ({ auth, audit }) =>
+  ok(await rotateDataKey(auth.tenantId, audit)),
 );

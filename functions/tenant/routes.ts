@@ -12,6 +12,7 @@ export const tenantRoutes = {
     summary: "Rotate the tenant's data key: new secrets are sealed with a new version, old ones still open",
     tag: 'tenant',
     scope: 'admin',
+    audit: { action: 'data_key.rotate', target: 'tenant' },
     // Generates the new version; decrypts only to seal an Idempotency-Key record.
     access: { table: 'write', kms: ['generate', 'decrypt'] },
     responses: { 200: { description: 'Rotated', schema: dataKeyRotationSchema } },

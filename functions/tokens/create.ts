@@ -3,7 +3,7 @@ import { route } from '../../lib/http/route.js';
 import { createToken, toTokenView } from '../../lib/tokens/service.js';
 import { tokenRoutes } from './routes.js';
 
-export const handler = route(tokenRoutes.createToken, async ({ auth, body }) => {
-  const token = await createToken(auth.tenantId, body);
+export const handler = route(tokenRoutes.createToken, async ({ auth, body, audit }) => {
+  const token = await createToken(auth.tenantId, body, audit);
   return created(toTokenView(token), `/v1/tokens/${token.id}`);
 });

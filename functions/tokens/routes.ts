@@ -22,6 +22,7 @@ export const tokenRoutes = {
     summary: 'Store a token',
     tag: 'tokens',
     scope: 'tokens:write',
+    audit: { action: 'token.create', target: 'token' },
     access: tokenWrite,
     body: createTokenBody,
     responses: { 201: { description: 'Stored', schema: tokenSchema } },

@@ -4,7 +4,12 @@ import { route } from '../../lib/http/route.js';
 import { createWebhook, toWebhookView } from '../../lib/webhooks/service.js';
 import { webhookRoutes } from './routes.js';
 
-export const handler = route(webhookRoutes.createWebhook, async ({ auth, body }) => {
-  const { webhook, secret } = await createWebhook(auth.tenantId, body, await webhookPlanCap(auth.tenantId));
+export const handler = route(webhookRoutes.createWebhook, async ({ auth, body, audit }) => {
+  const { webhook, secret } = await createWebhook(
+    auth.tenantId,
+    body,
+    audit,
+    await webhookPlanCap(auth.tenantId),
+  );
   return created({ ...toWebhookView(webhook), secret }, `/v1/webhooks/${webhook.id}`);
 });

@@ -3,7 +3,7 @@ import { route } from '../../lib/http/route.js';
 import { deleteWebhook } from '../../lib/webhooks/service.js';
 import { webhookRoutes } from './routes.js';
 
-export const handler = route(webhookRoutes.deleteWebhook, async ({ auth, params }) => {
-  await deleteWebhook(auth.tenantId, params.id);
+export const handler = route(webhookRoutes.deleteWebhook, async ({ auth, params, audit }) => {
+  await deleteWebhook(auth.tenantId, params.id, audit);
   return noContent();
 });

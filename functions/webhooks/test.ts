@@ -3,6 +3,6 @@ import { route } from '../../lib/http/route.js';
 import { sendTest } from '../../lib/webhooks/service.js';
 import { webhookRoutes } from './routes.js';
 
-export const handler = route(webhookRoutes.testWebhook, async ({ auth, params }) =>
-  json(202, await sendTest(auth.tenantId, params.id)),
+export const handler = route(webhookRoutes.testWebhook, async ({ auth, params, audit }) =>
+  json(202, await sendTest(auth.tenantId, params.id, audit)),
 );

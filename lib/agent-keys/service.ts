@@ -1,4 +1,6 @@
 import bcrypt from 'bcryptjs';
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { AGENT_KEY_PREFIX, forgetAgentKey } from '../auth/agent-keys.js';
 import type { AuthContext } from '../auth/api-keys.js';
 import { randomBase32, randomToken } from '../ids.js';
@@ -6,7 +8,7 @@ import type { AgentKeyRecord } from '../store/agent-keys.js';
 import * as store from '../store/agent-keys.js';
 import type { CreateAgentKeyInput } from './schemas.js';
 
-export async function createAgentKey(auth: AuthContext, input: CreateAgentKeyInput) {
+export async function createAgentKey(auth: AuthContext, input: CreateAgentKeyInput, ctx: AuditContext) {
   const id = randomBase32(10); // 16 chars
   const secret = randomToken(32); // 43 chars
   const now = Date.now();
@@ -25,7 +27,9 @@ export async function createAgentKey(auth: AuthContext, input: CreateAgentKeyInp
     revoked_at: null,
     created_by: auth.keyId,
   };
-  await store.putAgentKey(record);
+  await store.putAgentKey(record, [
+    auditCompanion(auth.tenantId, ctx, 'agent_key.create', { type: 'agent_key', id }),
+  ]);
   return {
     id,
     name: record.name,
@@ -55,7 +59,9 @@ export async function listAgentKeys(tenantId: string, limit: number, cursor?: st
   return { data: page.items.map(toAgentKeyView), next_cursor: page.next_cursor };
 }
 
-export async function revokeAgentKey(tenantId: string, id: string): Promise<void> {
-  await store.revokeAgentKey(tenantId, id, new Date().toISOString());
+export async function revokeAgentKey(tenantId: string, id: string, ctx: AuditContext): Promise<void> {
+  await store.revokeAgentKey(tenantId, id, new Date().toISOString(), [
+    auditCompanion(tenantId, ctx, 'agent_key.revoke', { type: 'agent_key', id }),
+  ]);
   forgetAgentKey(id);
 }

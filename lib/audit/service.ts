@@ -1,8 +1,8 @@
-import type { AuthContext } from '../auth/api-keys.js';
 import { ServiceUnavailableError } from '../errors.js';
 import { newId } from '../ids.js';
 import { logger } from '../observability.js';
 import * as store from '../store/audit.js';
+import type { Companion } from '../store/db.js';
 import type { AuditAction, AuditContext, AuditEvent, AuditOutcome, AuditTarget } from './types.js';
 
 // Recording and listing audit events. Secret reads fail closed: no record, no secret.
@@ -82,7 +82,8 @@ export async function recordDenied(tenantId: string, e: AuditEvent): Promise<voi
  * alike, in content and in time, without a write per missing id.
  */
 export async function recordCrossTenant(
-  auth: AuthContext,
+  // The caller's tenant (an AuthContext; typed by shape so lib/audit needs nothing from lib/auth).
+  auth: { tenantId: string },
   ctx: AuditContext,
   action: AuditAction,
   target: AuditTarget,
@@ -106,3 +107,25 @@ export async function recordCrossTenant(
 let writeMs = 5;
 
 export const listAuditEvents = store.listAudit;
+
+/**
+ * The event of a change, as a companion of the store write that makes it: both commit in one
+ * transaction or neither does (fail closed). A retried write reuses the event: it never committed.
+ */
+export function auditCompanion(
+  tenantId: string,
+  ctx: AuditContext,
+  action: AuditAction,
+  target: AuditTarget,
+  outcome: AuditOutcome = 'success',
+): Companion {
+  return { item: store.auditItem(tenantId, auditEvent(ctx, action, target, outcome)) };
+}
+
+/** The context of a job's own changes: no request, no caller. */
+export const systemContext = (name: string): AuditContext => ({
+  actor: { type: 'system', name },
+  request_id: null,
+  source_ip: null,
+  user_agent: null,
+});

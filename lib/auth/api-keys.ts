@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { ConflictError, ForbiddenError, UnauthorizedError } from '../errors.js';
 import { randomBase32, randomToken } from '../ids.js';
@@ -63,17 +65,26 @@ export async function makeApiKey(
   return { record, apiKey: `vk_live_${id}_${secret}` };
 }
 
-export async function createApiKey(tenantId: string, name: string, scopes: Scope[]): Promise<NewApiKey> {
+export async function createApiKey(
+  tenantId: string,
+  name: string,
+  scopes: Scope[],
+  ctx: AuditContext,
+): Promise<NewApiKey> {
   const made = await makeApiKey(tenantId, name, scopes, new Date().toISOString());
-  await store.putApiKey(made.record);
+  await store.putApiKey(made.record, [
+    auditCompanion(tenantId, ctx, 'api_key.create', { type: 'api_key', id: made.record.id }),
+  ]);
   return made;
 }
 
-export async function revokeApiKey(auth: AuthContext, keyId: string): Promise<void> {
+export async function revokeApiKey(auth: AuthContext, keyId: string, ctx: AuditContext): Promise<void> {
   // Revoking the key in use would lock a tenant with one admin key out of its own account.
   if (keyId === auth.keyId)
     throw new ConflictError('An API key cannot revoke itself; use another admin key.');
-  await store.revokeApiKey(auth.tenantId, keyId, new Date().toISOString());
+  await store.revokeApiKey(auth.tenantId, keyId, new Date().toISOString(), [
+    auditCompanion(auth.tenantId, ctx, 'api_key.revoke', { type: 'api_key', id: keyId }),
+  ]);
   for (const [hash, entry] of verified) if (entry.ctx.keyId === keyId) verified.delete(hash);
 }
 

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { UnauthorizedError } from '../errors.js';
 import { randomToken } from '../ids.js';
@@ -30,22 +32,34 @@ export interface SessionView {
 
 const hashOf = (id: string) => createHash('sha256').update(id).digest('base64url');
 
-/** Exchanges an admin API key for a session; returns the Set-Cookie value and what the session is. */
-export async function signIn(apiKey: string, event: SessionEvent) {
+/**
+ * Exchanges an admin API key for a session; returns the Set-Cookie value and what the session is.
+ * `audit` makes the request's audit context once the key is known: the sign-in is recorded as that
+ * key's, in the same transaction as the session.
+ */
+export async function signIn(
+  apiKey: string,
+  event: SessionEvent,
+  audit: (auth: AuthContext) => AuditContext,
+) {
   requireOwnOrigin(event);
   const auth = await authenticate(`Bearer ${apiKey}`);
   requireScope(auth, 'admin');
   const id = randomToken(32);
   const now = new Date();
   const expiresAt = new Date(now.getTime() + config.DASHBOARD_SESSION_MAX_SECONDS * 1000).toISOString();
-  await store.putSession({
-    id_hash: hashOf(id),
-    tenant_id: auth.tenantId,
-    key_id: auth.keyId,
-    created_at: now.toISOString(),
-    last_seen_at: now.toISOString(),
-    expires_at: expiresAt,
-  });
+  const session = { type: 'session' as const, id: hashOf(id) };
+  await store.putSession(
+    {
+      id_hash: session.id,
+      tenant_id: auth.tenantId,
+      key_id: auth.keyId,
+      created_at: now.toISOString(),
+      last_seen_at: now.toISOString(),
+      expires_at: expiresAt,
+    },
+    [auditCompanion(auth.tenantId, audit(auth), 'dashboard.sign_in', session)],
+  );
   const view: SessionView = {
     tenant_id: auth.tenantId,
     key_id: auth.keyId,
@@ -56,10 +70,21 @@ export async function signIn(apiKey: string, event: SessionEvent) {
 }
 
 /** Ends the request's session on the server (if any) and returns a Set-Cookie value that clears it. */
-export async function signOut(event: SessionEvent): Promise<string> {
+export async function signOut(
+  event: SessionEvent,
+  audit: (auth: AuthContext) => AuditContext,
+): Promise<string> {
   requireOwnOrigin(event);
   const id = sessionId(event);
-  if (id) await store.deleteSession(hashOf(id));
+  // A live session's end is recorded as its key's; an unknown one has nothing to end.
+  const s = id ? await store.getSession(hashOf(id)) : null;
+  if (s) {
+    const key = await getApiKey(s.key_id);
+    const auth: AuthContext = { tenantId: s.tenant_id, keyId: s.key_id, scopes: [], name: key?.name ?? '' };
+    await store.deleteSession(s.id_hash, [
+      auditCompanion(s.tenant_id, audit(auth), 'dashboard.sign_out', { type: 'session', id: s.id_hash }),
+    ]);
+  }
   return cookie(event, '', 0);
 }
 

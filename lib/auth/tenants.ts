@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { ForbiddenError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -34,14 +36,21 @@ export async function checkRegistrationAllowed(presentedSecret: string | undefin
 /** Creates a tenant with its data key and first admin key, atomically. */
 export async function register(
   input: { email: string; name: string },
-  secret?: string,
+  secret: string | undefined,
+  ctx: Omit<AuditContext, 'actor'>,
 ): Promise<Registration> {
   await checkRegistrationAllowed(secret);
   const now = new Date().toISOString();
   const tenant: Tenant = { id: newId('ten'), email: input.email, name: input.name, created_at: now };
   const ring = await dataKeys.createRing(tenant.id);
   const first = await makeApiKey(tenant.id, 'default', ['admin'], now);
-  await createTenant(tenant, ring, first.record);
+  // The new tenant's first event: the registration that made it (and its first key).
+  await createTenant(tenant, ring, first.record, [
+    auditCompanion(tenant.id, { ...ctx, actor: { type: 'registration' } }, 'tenant.register', {
+      type: 'tenant',
+      id: tenant.id,
+    }),
+  ]);
   return { tenant, api_key: first.apiKey };
 }
 
@@ -51,8 +60,12 @@ export interface DataKeyRotation {
 }
 
 /** Makes a new version of the tenant's data key current; old versions keep opening. */
-export async function rotateDataKey(tenantId: string): Promise<DataKeyRotation> {
+export async function rotateDataKey(tenantId: string, ctx: AuditContext): Promise<DataKeyRotation> {
   const rotatedAt = new Date().toISOString();
-  const version = await dataKeys.rotate(tenantId, (next) => addDataKeyVersion(tenantId, next, rotatedAt));
+  const version = await dataKeys.rotate(tenantId, (next) =>
+    addDataKeyVersion(tenantId, next, rotatedAt, [
+      auditCompanion(tenantId, ctx, 'data_key.rotate', { type: 'data_key', id: String(next.to) }),
+    ]),
+  );
   return { data_key_version: version, rotated_at: rotatedAt };
 }

@@ -1,3 +1,4 @@
+import type { AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { NotFoundError } from '../errors.js';
 
@@ -18,8 +19,8 @@ export const billingCheckout = async (
 ) => (await service()).createCheckout(tenantId, input, baseUrl);
 export const billingPortal = async (tenantId: string, returnUrl: string) =>
   (await service()).createPortal(tenantId, returnUrl);
-export const stripeEvent = async (rawBody: string, signature: string | undefined) =>
-  (await service()).handleStripeEvent(rawBody, signature);
+export const stripeEvent = async (rawBody: string, signature: string | undefined, ctx: AuditContext) =>
+  (await service()).handleStripeEvent(rawBody, signature, ctx);
 export const reportUsage = async (remainingMs: () => number) => {
   if (config.BILLING !== 'stripe') return { reported: 0, settled: 0, failed: 0 };
   return (await import('./report.js')).reportUsage(remainingMs);

@@ -1,3 +1,5 @@
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { BadRequestError, ConflictError, ValidationError } from '../errors.js';
 import { dispatchSoon, newEvent } from '../events/outbox.js';
@@ -114,7 +116,8 @@ const ENDED = new Set(['canceled', 'incomplete_expired']);
 const DELINQUENT = new Set(['past_due', 'unpaid']);
 
 /** Verifies and applies one Stripe event, once. Returns whether it had been applied before. */
-export async function handleStripeEvent(rawBody: string, signature: string | undefined) {
+/** `ctx`: the Stripe request, as the system's (`Stripe`): a change of plan or state is audited with it. */
+export async function handleStripeEvent(rawBody: string, signature: string | undefined, ctx: AuditContext) {
   const s = await stripe();
   let event: Stripe.Event;
   try {
@@ -128,7 +131,10 @@ export async function handleStripeEvent(rawBody: string, signature: string | und
   let next: BillingAccount | null = null;
   let events: VaultEventRecord[] = [];
   if (HANDLED.has(event.type)) ({ next, events } = await resolve(s, event));
-  const applied = await store.applyStripeEvent(event.id, next, events.map(eventCompanion));
+  const audit = next
+    ? [auditCompanion(next.tenant_id, ctx, 'billing.update', { type: 'tenant', id: next.tenant_id })]
+    : [];
+  const applied = await store.applyStripeEvent(event.id, next, [...events.map(eventCompanion), ...audit]);
   if (applied && next) {
     forget(next.tenant_id);
     await dispatchSoon(events);

@@ -1,5 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { BadRequestError, HttpError, ValidationError } from '../errors.js';
 import { dataKeys } from '../keyring/index.js';
 import { logger } from '../observability.js';
@@ -46,7 +48,12 @@ export function isAllowedRedirect(url: string, allowed: string[]): boolean {
   });
 }
 
-export async function createSession(tenantId: string, input: CreateSessionInput, redirectUri: string) {
+export async function createSession(
+  tenantId: string,
+  input: CreateSessionInput,
+  redirectUri: string,
+  ctx: AuditContext,
+) {
   const app = requireApp(await getOAuthApp(tenantId, input.provider), input.provider);
   if (!isAllowedRedirect(input.redirect_url, app.redirect_urls)) {
     throw new ValidationError([
@@ -86,7 +93,17 @@ export async function createSession(tenantId: string, input: CreateSessionInput,
     confirm: input.confirm,
   };
   if (verifier) session.code_verifier_enc = await dataKeys.encrypt(verifierRef(session), verifier);
-  await putSession(session, SESSION_SECONDS);
+  // Named by the hash its record is keyed by: the state itself travels in URLs and is never
+  // recorded; 32 random bytes, so its SHA-256 reveals nothing (no audit key needed, no KMS call).
+  const target = {
+    type: 'connect_session' as const,
+    id: session.state_hash,
+    provider: input.provider,
+    key: input.key,
+  };
+  await putSession(session, SESSION_SECONDS, [
+    auditCompanion(tenantId, ctx, 'connect.session_create', target),
+  ]);
   return { authorization_url: url.toString(), expires_at: expiresAt };
 }
 
@@ -98,8 +115,11 @@ function backTo(session: ConnectSession, outcome: Record<string, string>): strin
   return url.toString();
 }
 
-/** Handles the provider's redirect; returns where to send the browser. */
-export async function completeCallback(callback: URL): Promise<string> {
+/**
+ * Handles the provider's redirect; returns where to send the browser. `ctx`: the browser's request,
+ * acting as the system's callback (no API key); a token stored here (`confirm: false`) is recorded so.
+ */
+export async function completeCallback(callback: URL, ctx: AuditContext): Promise<string> {
   const state = callback.searchParams.get('state');
   const session = state ? await takeSession(hashState(state)) : null;
   if (!state || !session)
@@ -139,7 +159,7 @@ export async function completeCallback(callback: URL): Promise<string> {
       url_params: session.url_params,
     };
     if (session.confirm === false) {
-      const token = await saveConnectedToken(session.tenant_id, connected);
+      const token = await saveConnectedToken(session.tenant_id, connected, ctx);
       return backTo(session, { status: 'success', token_id: token.id });
     }
     return backTo(session, {
@@ -204,6 +224,7 @@ const invalidCode = () => new BadRequestError('This connect code is unknown, exp
 export async function confirmConnection(
   tenantId: string,
   connectCode: string,
+  ctx: AuditContext,
   now = new Date(),
 ): Promise<TokenRecord> {
   const codeHash = sha256(connectCode);
@@ -230,6 +251,7 @@ export async function confirmConnection(
         scopes: p.scopes,
         url_params: p.url_params,
       },
+      ctx,
       [{ item: consumePendingConnection(p, now), failed: invalidCode }],
     );
   } catch (err) {

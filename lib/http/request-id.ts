@@ -16,5 +16,10 @@ export function requestId(): middy.MiddlewareObj<VaultEvent, HttpResult> {
     if (!request.response) return;
     request.response.headers = { ...request.response.headers, 'X-Request-Id': requestIdOf(request) };
   };
-  return { after: stamp, onError: stamp };
+  // Kept on the event for every route, so audit events carry the id the response does (lib/http/audit-context.ts).
+  const keep = async (request: Request) => {
+    request.event.vault ??= {} as VaultEvent['vault'];
+    request.event.vault.requestId = requestIdOf(request);
+  };
+  return { before: keep, after: stamp, onError: stamp };
 }

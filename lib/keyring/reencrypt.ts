@@ -1,3 +1,4 @@
+import { auditCompanion, systemContext } from '../audit/service.js';
 import { config } from '../config.js';
 import { sealedVersion } from '../crypto/envelope.js';
 import { logger } from '../observability.js';
@@ -164,7 +165,11 @@ async function retire(job: store.ReencryptionJob, old: number[], current: number
     await recordDataKeyValues(job.tenant_id, current, job.last.counts[current] ?? 0, job.last.finished_at);
   }
   for (const v of old) {
-    if (await retireDataKeyVersion(job.tenant_id, v, iso(Date.now()))) {
+    const event = auditCompanion(job.tenant_id, systemContext('DataKeyReencryption'), 'data_key.retire', {
+      type: 'data_key',
+      id: String(v),
+    });
+    if (await retireDataKeyVersion(job.tenant_id, v, iso(Date.now()), [event])) {
       dataKeys.forget(job.tenant_id, v);
       stats.retired++;
       logger.info('Data key version retired', { tenant_id: job.tenant_id, version: v });

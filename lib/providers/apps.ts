@@ -1,3 +1,5 @@
+import { auditCompanion } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { ValidationError } from '../errors.js';
 import { dataKeys } from '../keyring/index.js';
@@ -8,7 +10,14 @@ import { findProvider } from './catalog.js';
 import { appSealRef, providerDef } from './oauth.js';
 import type { CreateOAuthAppInput } from './schemas.js';
 
-export async function createOAuthApp(tenantId: string, input: CreateOAuthAppInput): Promise<OAuthAppRecord> {
+/** An OAuth app's audit target: the tenant's app for a provider (ids are provider names, per tenant). */
+const appTarget = (provider: string) => ({ type: 'oauth_app' as const, id: provider, provider });
+
+export async function createOAuthApp(
+  tenantId: string,
+  input: CreateOAuthAppInput,
+  ctx: AuditContext,
+): Promise<OAuthAppRecord> {
   const known = findProvider(input.provider);
   if (known && input.custom) {
     throw new ValidationError([
@@ -51,7 +60,9 @@ export async function createOAuthApp(tenantId: string, input: CreateOAuthAppInpu
     created_at: new Date().toISOString(),
   };
   app.client_secret_enc = await dataKeys.encrypt(appSealRef(app), input.client_secret);
-  await store.insertOAuthApp(app);
+  await store.insertOAuthApp(app, [
+    auditCompanion(tenantId, ctx, 'oauth_app.create', appTarget(app.provider)),
+  ]);
   return app;
 }
 
@@ -75,5 +86,7 @@ export const listOAuthApps = (tenantId: string, limit: number, cursor?: string) 
   store.listOAuthApps(tenantId, limit, cursor);
 
 /** Deletes the tenant's app for a provider; a missing one is a 404. */
-export const deleteOAuthApp = (tenantId: string, provider: string) =>
-  store.deleteOAuthApp(tenantId, provider);
+export const deleteOAuthApp = (tenantId: string, provider: string, ctx: AuditContext) =>
+  store.deleteOAuthApp(tenantId, provider, [
+    auditCompanion(tenantId, ctx, 'oauth_app.delete', appTarget(provider)),
+  ]);

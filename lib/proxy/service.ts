@@ -1,3 +1,4 @@
+import { systemContext } from '../audit/service.js';
 import { type AgentContext, assertAllowed, countCall } from '../auth/agent-keys.js';
 import type { AuthContext } from '../auth/api-keys.js';
 import { config } from '../config.js';
@@ -238,7 +239,8 @@ export async function proxyCall(caller: Caller, req: ProxyRequest): Promise<Prox
     let fresh: TokenRecord | null = null;
     const first = new Uint8Array(await res.arrayBuffer());
     try {
-      fresh = await forceRefresh(token.tenant_id, token.id);
+      // The proxy's own refresh after a 401, as the on-demand refresh would make it.
+      fresh = await forceRefresh(token.tenant_id, token.id, systemContext('RefreshOnDemand'));
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
     }

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as oauth from 'oauth4webapi';
+import { auditCompanion, systemContext } from '../audit/service.js';
+import type { AuditContext } from '../audit/types.js';
 import {
   BadGatewayError,
   ConflictError,
@@ -22,6 +24,8 @@ import {
   refreshDueAt,
   sealAccess,
   sealRefresh,
+  tokenAudit,
+  tokenTarget,
   toTokenView,
 } from '../tokens/service.js';
 import { inCooldown, needsRefresh, type RefreshMode } from './rules.js';
@@ -54,7 +58,16 @@ export function backoffSeconds(failures: number): number {
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
-export async function refresh(tenantId: string, tokenId: string, mode: RefreshMode): Promise<RefreshOutcome> {
+/** Who a refresh's changes are recorded as: the jobs act for themselves, a forced refresh for its caller. */
+const jobContext = (mode: RefreshMode): AuditContext =>
+  systemContext(mode === 'scheduled' ? 'RefreshDue' : 'RefreshOnDemand');
+
+export async function refresh(
+  tenantId: string,
+  tokenId: string,
+  mode: RefreshMode,
+  ctx: AuditContext = jobContext(mode),
+): Promise<RefreshOutcome> {
   const started = Date.now();
   const t = await mustGetToken(tenantId, tokenId, true);
   if (!needsRefresh(t, mode)) return { token: t, refreshed: false };
@@ -90,6 +103,7 @@ export async function refresh(tenantId: string, tokenId: string, mode: RefreshMo
     // Nothing can refresh it: take it off the schedule (a successful on-demand refresh, once an
     // OAuth app exists, puts it back).
     if (mode === 'scheduled') {
+      // Only the schedule changes: not a change of the token anyone acts on, so not audited.
       await modifyToken(tenantId, tokenId, (x) => ({ ...x, refresh_due_at: null }));
     }
     return {
@@ -114,7 +128,7 @@ export async function refresh(tenantId: string, tokenId: string, mode: RefreshMo
     if (!needsRefresh(current, mode) || !current.refresh_token_enc || current.status === 'needs_reauth') {
       return { token: current, refreshed: false };
     }
-    return await callProvider(current, app);
+    return await callProvider(current, app, ctx);
   } finally {
     await releaseLease(tenantId, tokenId, owner);
   }
@@ -148,6 +162,7 @@ async function waitForHolder(tenantId: string, tokenId: string, started: number)
 async function callProvider(
   t: TokenRecord,
   app: NonNullable<Awaited<ReturnType<typeof getOAuthApp>>>,
+  ctx: AuditContext,
 ): Promise<RefreshOutcome> {
   try {
     const refreshToken = await dataKeys.decrypt(
@@ -166,17 +181,21 @@ async function callProvider(
       );
       result = validateTokenResponse(await oauth.processRefreshTokenResponse(pc.as, pc.client, response));
     } catch (err) {
-      return await recordFailure(t, classify(err));
+      return await recordFailure(t, classify(err), ctx);
     }
-    return await storeRefreshed(t, result);
+    return await storeRefreshed(t, result, ctx);
   } catch (err) {
     // Anything else after taking the lease (KMS, a failed write): record it like a provider failure,
     // so the token shows why and backs off instead of being retried at once by every run.
-    return recordInternalError(t, err);
+    return recordInternalError(t, err, ctx);
   }
 }
 
-async function storeRefreshed(t: TokenRecord, result: oauth.TokenEndpointResponse): Promise<RefreshOutcome> {
+async function storeRefreshed(
+  t: TokenRecord,
+  result: oauth.TokenEndpointResponse,
+  ctx: AuditContext,
+): Promise<RefreshOutcome> {
   const now = new Date();
   const token = await modifyToken(
     t.tenant_id,
@@ -196,6 +215,7 @@ async function storeRefreshed(t: TokenRecord, result: oauth.TokenEndpointRespons
       return x;
     },
     (x) => [newEvent(x.tenant_id, 'token.refreshed', { token: toTokenView(x) })],
+    tokenAudit(ctx, 'token.refresh'),
   );
   metrics.addMetric('TokensRefreshed', MetricUnit.Count, 1);
   return { token, refreshed: true };
@@ -211,12 +231,12 @@ const INTERNAL_ERROR: GrantFailure = {
  * Records an unexpected error as a refresh failure (backoff included). If even that fails, logs it
  * (names only: the error objects can carry provider responses) and rethrows the original.
  */
-async function recordInternalError(t: TokenRecord, err: unknown): Promise<RefreshOutcome> {
+async function recordInternalError(t: TokenRecord, err: unknown, ctx: AuditContext): Promise<RefreshOutcome> {
   if (err instanceof NotFoundError) throw err; // deleted meanwhile: nothing to record on
   const error = `${(err as Error)?.name}: ${(err as Error)?.message}`.slice(0, 300);
   logger.error('Token refresh errored', { tenant_id: t.tenant_id, token_id: t.id, error });
   try {
-    return await recordFailure(t, INTERNAL_ERROR);
+    return await recordFailure(t, INTERNAL_ERROR, ctx);
   } catch (again) {
     logger.error('Could not record a refresh failure', {
       tenant_id: t.tenant_id,
@@ -234,10 +254,15 @@ async function recordInternalError(t: TokenRecord, err: unknown): Promise<Refres
 export async function recordJobError(tenantId: string, tokenId: string, err: unknown): Promise<void> {
   const t = await getToken(tenantId, tokenId, true);
   if (!t || !needsRefresh(t, 'scheduled')) return; // deleted, refreshed, or already backed off
-  await recordInternalError(t, err);
+  await recordInternalError(t, err, jobContext('scheduled'));
 }
 
-async function recordFailure(t: TokenRecord, failure: GrantFailure): Promise<RefreshOutcome> {
+/** A failed refresh changes the token's status: recorded as `token.refresh` with outcome `error`. */
+async function recordFailure(
+  t: TokenRecord,
+  failure: GrantFailure,
+  ctx: AuditContext,
+): Promise<RefreshOutcome> {
   const now = new Date();
   const failures = t.refresh_failures + 1;
   const retryAfter = failure.permanent ? undefined : backoffSeconds(failures);
@@ -265,6 +290,7 @@ async function recordFailure(t: TokenRecord, failure: GrantFailure): Promise<Ref
       newEvent(x.tenant_id, 'token.refresh_failed', { token: toTokenView(x), error: x.last_error }),
       ...(failure.permanent ? [newEvent(x.tenant_id, 'token.needs_reauth', { token: toTokenView(x) })] : []),
     ],
+    (x) => [auditCompanion(x.tenant_id, ctx, 'token.refresh', tokenTarget(x), 'error')],
   );
   return { token, refreshed: false, failure: { ...failure, retryAfter } };
 }
@@ -284,8 +310,12 @@ export async function refreshForRead(tenantId: string, tokenId: string): Promise
 }
 
 /** POST /v1/tokens/{id}/refresh: refresh now, or say precisely why not. */
-export async function forceRefresh(tenantId: string, tokenId: string): Promise<TokenRecord> {
-  const out = await refresh(tenantId, tokenId, 'force');
+export async function forceRefresh(
+  tenantId: string,
+  tokenId: string,
+  ctx: AuditContext,
+): Promise<TokenRecord> {
+  const out = await refresh(tenantId, tokenId, 'force', ctx);
   if (out.failure) throw failureError(out.failure);
   return out.token;
 }

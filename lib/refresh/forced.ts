@@ -9,7 +9,7 @@ import { forceRefresh } from './engine.js';
  * secrets, and that hand-out is recorded as `token.read` first (fail closed).
  */
 export async function refreshToken(auth: AuthContext, id: string, ctx: AuditContext) {
-  const token = await forceRefresh(auth.tenantId, id);
+  const token = await forceRefresh(auth.tenantId, id, ctx);
   if (!hasScope(auth, 'tokens:read')) return toTokenView(token);
   const target = { type: 'token' as const, id, provider: token.provider, key: token.key };
   await recordOrRefuse(auth.tenantId, auditEvent(ctx, 'token.read', target));

@@ -41,6 +41,7 @@ function toItem(k: AgentKeyRecord) {
   return {
     ...keys.agentKey(k.id),
     ...keys.agentKeyOwner(k.tenant_id, k.created_at, k.id),
+    ...keys.ownerById('agent_key', k.id, k.tenant_id),
     type: 'agent_key',
     ...rest,
     ...(max_calls !== null ? { max_calls } : {}),

@@ -29,6 +29,8 @@ export function apiKeyItem(k: ApiKeyRecord) {
   return {
     ...keys.apiKey(k.id),
     ...keys.apiKeyOwner(k.tenant_id, k.created_at, k.id),
+    // Who owns the id: a 404 on another tenant's key is recorded for that tenant (lib/audit).
+    ...keys.ownerById('api_key', k.id, k.tenant_id),
     type: 'api_key',
     ...rest,
     ...(last_used_at ? { last_used_at } : {}),

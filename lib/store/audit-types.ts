@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   'webhook.delete',
   'webhook.rotate_secret',
   'webhook.disable',
+  'webhook.test',
+  'webhook.retry_delivery',
   'connect.session_create',
   'connect.exchange',
   'tenant.register',
@@ -27,6 +29,7 @@ export const AUDIT_ACTIONS = [
   'data_key.retire',
   'dashboard.sign_in',
   'dashboard.sign_out',
+  'billing.update',
   'audit.list',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

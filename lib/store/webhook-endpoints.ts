@@ -61,7 +61,12 @@ const webhook = entity<WebhookRecord>({
 const webhookFromItem = webhook.fromItem;
 
 function webhookItem(w: WebhookRecord) {
-  return { ...keys.webhook(w.tenant_id, w.id), type: 'webhook', ...compact(w) };
+  return {
+    ...keys.webhook(w.tenant_id, w.id),
+    ...keys.ownerById('webhook', w.id, w.tenant_id),
+    type: 'webhook',
+    ...compact(w),
+  };
 }
 
 const webhookCounter = (tenantId: string) => keys.counter(tenantId, 'webhooks');

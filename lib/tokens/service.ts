@@ -1,3 +1,5 @@
+import { auditCompanion } from '../audit/service.js';
+import type { AuditAction, AuditContext, AuditTarget } from '../audit/types.js';
 import { tokenDeleteItems, tokenInsertGuard } from '../billing/quota.js';
 import { config } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors.js';
@@ -41,6 +43,19 @@ export function refreshDueAt(
   return new Date(Date.parse(t.expires_at) - config.REFRESH_MARGIN_SECONDS * 1000).toISOString();
 }
 
+/** What a token's audit events name: its id, provider and key (never a secret). */
+export const tokenTarget = (t: Pick<TokenRecord, 'id' | 'provider' | 'key'>): AuditTarget => ({
+  type: 'token',
+  id: t.id,
+  provider: t.provider,
+  key: t.key,
+});
+
+/** The audit event of a token change, committed with it. */
+export const tokenAudit =
+  (ctx: AuditContext, action: AuditAction) =>
+  (t: TokenRecord): Companion[] => [auditCompanion(t.tenant_id, ctx, action, tokenTarget(t))];
+
 export function toTokenView(t: TokenRecord): TokenView {
   return {
     id: t.id,
@@ -70,6 +85,7 @@ export async function withSecrets(t: TokenRecord): Promise<TokenWithSecrets> {
 export async function createToken(
   tenantId: string,
   input: CreateTokenInput,
+  ctx: AuditContext,
   extra: {
     url_params?: Record<string, string>;
     events?: (t: TokenRecord) => VaultEventRecord[];
@@ -108,6 +124,7 @@ export async function createToken(
   ];
   await store.insertToken(t, [
     ...(extra.also ?? []),
+    ...tokenAudit(ctx, 'token.create')(t),
     ...events.map(eventCompanion),
     ...(await tokenInsertGuard(tenantId)),
   ]);
@@ -135,6 +152,7 @@ export interface ConnectedToken {
 export async function saveConnectedToken(
   tenantId: string,
   c: ConnectedToken,
+  ctx: AuditContext,
   also: Companion[] = [],
 ): Promise<TokenRecord> {
   const connected = (t: TokenRecord) => [newEvent(tenantId, 'connection.created', { token: toTokenView(t) })];
@@ -143,11 +161,11 @@ export async function saveConnectedToken(
     try {
       if (!existing) {
         const { url_params, ...input } = c;
-        return await createToken(
-          tenantId,
-          { ...input, metadata: {} },
-          { url_params, events: connected, also },
-        );
+        return await createToken(tenantId, { ...input, metadata: {} }, ctx, {
+          url_params,
+          events: connected,
+          also,
+        });
       }
       return await modifyToken(
         tenantId,
@@ -167,7 +185,7 @@ export async function saveConnectedToken(
           return t;
         },
         (t) => [newEvent(tenantId, 'token.updated', { token: toTokenView(t) }), ...connected(t)],
-        also,
+        (t) => [...also, ...tokenAudit(ctx, 'token.update')(t)],
       );
     } catch (err) {
       // Lost a race with another connect or a delete of the same (provider, key): look again.
@@ -185,7 +203,8 @@ export async function modifyToken(
   id: string,
   change: (t: TokenRecord) => Promise<TokenRecord> | TokenRecord,
   events: (t: TokenRecord) => VaultEventRecord[] = () => [],
-  also: Companion[] = [],
+  /** Writes committed with the change (its audit event, made from the new record). */
+  also: (t: TokenRecord) => Companion[] = () => [],
 ): Promise<TokenRecord> {
   for (let attempt = 0; ; attempt++) {
     const current = await store.mustGetToken(tenantId, id, true);
@@ -194,7 +213,7 @@ export async function modifyToken(
     next.updated_at = new Date().toISOString();
     const emitted = events(next);
     try {
-      await store.replaceToken(next, current.version, [...also, ...emitted.map(eventCompanion)]);
+      await store.replaceToken(next, current.version, [...also(next), ...emitted.map(eventCompanion)]);
       await dispatchSoon(emitted);
       return next;
     } catch (err) {
@@ -207,6 +226,7 @@ export async function updateToken(
   tenantId: string,
   id: string,
   input: UpdateTokenInput,
+  ctx: AuditContext,
 ): Promise<TokenRecord> {
   return modifyToken(
     tenantId,
@@ -231,13 +251,18 @@ export async function updateToken(
       return t;
     },
     (t) => [newEvent(tenantId, 'token.updated', { token: toTokenView(t) })],
+    tokenAudit(ctx, 'token.update'),
   );
 }
 
-export async function deleteToken(tenantId: string, id: string): Promise<TokenRecord> {
+export async function deleteToken(tenantId: string, id: string, ctx: AuditContext): Promise<TokenRecord> {
   const t = await store.mustGetToken(tenantId, id, true);
   const event = newEvent(tenantId, 'token.deleted', { token: toTokenView(t) });
-  await store.deleteToken(t, [eventCompanion(event), ...(await tokenDeleteItems(tenantId))]);
+  await store.deleteToken(t, [
+    eventCompanion(event),
+    ...tokenAudit(ctx, 'token.delete')(t),
+    ...(await tokenDeleteItems(tenantId)),
+  ]);
   await dispatchSoon([event]);
   return t;
 }

@@ -1,3 +1,4 @@
+import { auditCompanion, systemContext } from '../audit/service.js';
 import { config } from '../config.js';
 import { newId } from '../ids.js';
 import { safeFetch, UnsafeUrlError } from '../net/safe-fetch.js';
@@ -178,6 +179,13 @@ export async function attemptDelivery(ref: DeliveryRef): Promise<AttemptResult> 
         disable,
         atIso,
         disabledNotice(w, disable, atIso),
+        // The worker's own change, recorded as the system's.
+        [
+          auditCompanion(w.tenant_id, systemContext('WebhookWorker'), 'webhook.disable', {
+            type: 'webhook',
+            id: w.id,
+          }),
+        ],
       );
       if (disabled) logger.warn('Webhook endpoint disabled', { ...log, reason: disable });
     }

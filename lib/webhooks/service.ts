@@ -1,3 +1,5 @@
+import { auditCompanion } from '../audit/service.js';
+import type { AuditAction, AuditContext } from '../audit/types.js';
 import { config } from '../config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -74,9 +76,15 @@ export interface PlanCap {
   refuse?: (limit: number) => Promise<never>;
 }
 
+/** The audit event of an endpoint change, committed with it (the URL is not in it: it may hold a token). */
+const audited = (ctx: AuditContext, action: AuditAction, w: Pick<WebhookRecord, 'tenant_id' | 'id'>) => [
+  auditCompanion(w.tenant_id, ctx, action, { type: 'webhook', id: w.id }),
+];
+
 export async function createWebhook(
   tenantId: string,
   input: CreateWebhookInput,
+  ctx: AuditContext,
   plan: PlanCap = { limit: null },
 ) {
   await validateWebhookUrl(input.url, config.VAULT_MODE);
@@ -104,7 +112,7 @@ export async function createWebhook(
   };
   w.secret_enc = await sealSecret(w, secret);
   const max = Math.min(MAX_WEBHOOKS_PER_TENANT, planLimit ?? MAX_WEBHOOKS_PER_TENANT);
-  if (!(await store.putWebhook(w, max))) {
+  if (!(await store.putWebhook(w, max, audited(ctx, 'webhook.create', w)))) {
     if (planLimit !== null && planLimit < MAX_WEBHOOKS_PER_TENANT) await plan.refuse?.(planLimit);
     throw new ConflictError(`A tenant can have at most ${MAX_WEBHOOKS_PER_TENANT} webhooks.`);
   }
@@ -116,7 +124,12 @@ export const getWebhook = (tenantId: string, id: string) => store.mustGetWebhook
 export const listWebhooks = (tenantId: string, limit: number, cursor?: string) =>
   store.listWebhooks(tenantId, limit, cursor);
 
-export async function updateWebhook(tenantId: string, id: string, input: UpdateWebhookInput) {
+export async function updateWebhook(
+  tenantId: string,
+  id: string,
+  input: UpdateWebhookInput,
+  ctx: AuditContext,
+) {
   if (input.url !== undefined) await validateWebhookUrl(input.url, config.VAULT_MODE);
   const current = await store.mustGetWebhook(tenantId, id, true);
   const at = new Date().toISOString();
@@ -139,14 +152,15 @@ export async function updateWebhook(tenantId: string, id: string, input: UpdateW
       first_failure_at: null,
     });
   }
-  await store.replaceWebhook(next, current.version);
+  await store.replaceWebhook(next, current.version, audited(ctx, 'webhook.update', next));
   return next;
 }
 
-export const deleteWebhook = (tenantId: string, id: string) => store.deleteWebhook(tenantId, id);
+export const deleteWebhook = (tenantId: string, id: string, ctx: AuditContext) =>
+  store.deleteWebhook(tenantId, id, audited(ctx, 'webhook.delete', { tenant_id: tenantId, id }));
 
 /** A new secret, shown once; the old one keeps signing too for WEBHOOK_SECRET_GRACE_SECONDS. */
-export async function rotateSecret(tenantId: string, id: string) {
+export async function rotateSecret(tenantId: string, id: string, ctx: AuditContext) {
   const current = await store.mustGetWebhook(tenantId, id, true);
   const now = Date.now();
   const secret = newSecret();
@@ -159,12 +173,12 @@ export async function rotateSecret(tenantId: string, id: string) {
     updated_at: new Date(now).toISOString(),
     version: current.version + 1,
   };
-  await store.replaceWebhook(next, current.version);
+  await store.replaceWebhook(next, current.version, audited(ctx, 'webhook.rotate_secret', next));
   return { webhook: next, secret };
 }
 
 /** Sends a `ping` to this endpoint only (recorded and delivered like any event). */
-export async function sendTest(tenantId: string, id: string) {
+export async function sendTest(tenantId: string, id: string, ctx: AuditContext) {
   const w = await store.mustGetWebhook(tenantId, id, true);
   if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
   const event: VaultEventRecord = {
@@ -174,7 +188,7 @@ export async function sendTest(tenantId: string, id: string) {
     timestamp: new Date().toISOString(),
     data: { webhook_id: w.id },
   };
-  await store.putEvent(event);
+  await store.putEvent(event, audited(ctx, 'webhook.test', w));
   try {
     await dispatch([event]);
   } catch (err) {
@@ -195,7 +209,12 @@ export async function listDeliveries(
 }
 
 /** One more attempt of a finished delivery, now. */
-export async function retryDelivery(tenantId: string, webhookId: string, deliveryId: string) {
+export async function retryDelivery(
+  tenantId: string,
+  webhookId: string,
+  deliveryId: string,
+  ctx: AuditContext,
+) {
   const w = await store.mustGetWebhook(tenantId, webhookId, true);
   const ref = { tenant_id: tenantId, webhook_id: webhookId, delivery_id: deliveryId };
   const d = await store.getDelivery(ref);
@@ -203,7 +222,12 @@ export async function retryDelivery(tenantId: string, webhookId: string, deliver
   if (w.status !== 'active') throw new ConflictError('The webhook is disabled; re-enable it first.');
   if (d.status === 'pending') throw new ConflictError('The delivery is still pending.');
   const now = new Date().toISOString();
-  const reopened = await store.reopenDelivery(d, now, initialDueKey());
+  const reopened = await store.reopenDelivery(
+    d,
+    now,
+    initialDueKey(),
+    audited(ctx, 'webhook.retry_delivery', w),
+  );
   await handOff([ref]);
   return reopened;
 }

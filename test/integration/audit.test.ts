@@ -116,9 +116,11 @@ describe('secret reads', () => {
 
   it('a missing token writes no record', async () => {
     const { tenantId, key } = await api.register();
+    // Only the registration's own event (every change is audited).
+    const before = await auditItems(tenantId);
     const res = await api.call('GET', '/v1/tokens/tok_doesnotexist', { key });
     expect(res.status).toBe(404);
-    expect(await auditItems(tenantId)).toEqual([]);
+    expect(await auditItems(tenantId)).toEqual(before);
   });
 
   it('POST /v1/tokens/{id}/refresh records token.read when it returns secrets, not when it does not', async () => {
@@ -144,7 +146,8 @@ describe('secret reads', () => {
     expect(withSecrets.body.access_token).toMatch(/^fresh-at-/);
     expect(metadataOnly.status).toBe(200);
     expect(metadataOnly.body.access_token).toBeUndefined();
-    const items = await auditItems(tenantId);
+    // The changes (app, token, key, refreshes) have their own events; one read returned secrets.
+    const items = (await auditItems(tenantId)).filter((e) => e.action === 'token.read');
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({
       action: 'token.read',
@@ -157,6 +160,7 @@ describe('secret reads', () => {
   it('fails closed: when the record cannot be written the secret is not returned (503)', async () => {
     const { tenantId, key } = await api.register();
     const token = await storeToken(key);
+    const before = await auditItems(tenantId);
     const { ddb } = await aws();
     // The one injected fault: DynamoDB refuses the audit write (the server runs in this process).
     const send = ddb.send.bind(ddb);
@@ -173,7 +177,7 @@ describe('secret reads', () => {
     expect(res.status).toBe(503);
     expect(res.text).not.toContain('SECRET');
     vi.restoreAllMocks();
-    expect(await auditItems(tenantId)).toEqual([]);
+    expect(await auditItems(tenantId)).toEqual(before);
     // And once the trail works again, so does the read.
     expect((await api.call('GET', `/v1/tokens/${token.id}`, { key })).status).toBe(200);
   });
@@ -227,8 +231,10 @@ describe('denied attempts', () => {
       expect(shape(attempts[m])).toEqual(shape(missing[m]));
       expect([...attempts[m].headers.keys()].sort()).toEqual([...missing[m].headers.keys()].sort());
     }
-    const ownerEvents = (await api.call('GET', `/v1/audit-events?target_id=${token.id}`, { key: owner.key }))
-      .body.data;
+    // The owner's own token.create aside: the four attempts.
+    const ownerEvents = (
+      await api.call('GET', `/v1/audit-events?target_id=${token.id}`, { key: owner.key })
+    ).body.data.filter((e: { action: string }) => e.action !== 'token.create');
     expect(ownerEvents.map((e: { action: string }) => e.action).sort()).toEqual(
       ['token.delete', 'token.read', 'token.refresh', 'token.update'].sort(),
     );
@@ -240,7 +246,7 @@ describe('denied attempts', () => {
     }
     // The owner's token is untouched, and nothing about either attempt lands in the caller's trail.
     expect((await api.call('GET', `/v1/tokens/${token.id}`, { key: owner.key })).status).toBe(200);
-    expect((await auditItems(other.tenantId)).length).toBe(0);
+    expect((await auditItems(other.tenantId)).map((e) => e.action)).toEqual(['tenant.register']);
   });
 
   it("a missing id and another tenant's take the same time (medians reported)", {
@@ -297,7 +303,8 @@ describe('GET /v1/audit-events', () => {
     const window = (await api.call('GET', `/v1/audit-events?since=${t0}&until=${t1}`, { key })).body.data;
     const before = (await api.call('GET', `/v1/audit-events?until=${t0}`, { key })).body.data;
 
-    expect(all.data).toHaveLength(5);
+    // Five reads, after the four changes that set them up (each change is audited too).
+    expect(all.data).toHaveLength(9);
     expect(all.next_cursor).toBeNull();
     const times = all.data.map((e: { time: string }) => e.time);
     expect(times).toEqual([...times].sort().reverse());
@@ -307,20 +314,29 @@ describe('GET /v1/audit-events', () => {
       b.id,
       a.id,
       a.id,
+      reader.id,
+      b.id,
+      a.id,
+      tenantId,
     ]);
-    expect(byTarget).toHaveLength(3);
+    expect(byTarget).toHaveLength(4);
     expect(byActor.map((e: { target: { id: string } }) => e.target.id)).toEqual([b.id, a.id]);
     expect(none).toEqual([]);
     expect(window).toHaveLength(5);
-    expect(before).toEqual([]);
+    expect(before.map((e: { action: string }) => e.action)).toEqual([
+      'api_key.create',
+      'token.create',
+      'token.create',
+      'tenant.register',
+    ]);
     // since is inclusive and until exclusive, to the millisecond.
     const newest = all.data[0].time as string;
     const at = (await api.call('GET', `/v1/audit-events?since=${newest}`, { key })).body.data;
     const upTo = (await api.call('GET', `/v1/audit-events?until=${newest}`, { key })).body.data;
     expect(at.map((e: { id: string }) => e.id)).toEqual([all.data[0].id]);
-    expect(upTo).toHaveLength(4);
+    expect(upTo).toHaveLength(8);
 
-    // Pages of two: the same five, in the same order.
+    // Pages of two: the same nine, in the same order.
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -347,6 +363,8 @@ describe('GET /v1/audit-events', () => {
 
   it('walks back through months, and drops expired events (DynamoDB Local has no TTL)', async () => {
     const { tenantId, key } = await api.register();
+    const registered = (await auditItems(tenantId)).map((e) => e.id as string);
+    expect(registered).toHaveLength(1);
     const { putAudit, toAuditItem } = await import('../../lib/store/audit.js');
     const { ddb, tableName } = await aws();
     const event = (id: string, daysAgo: number) => ({
@@ -388,7 +406,13 @@ describe('GET /v1/audit-events', () => {
     const since = new Date(Date.now() - 500 * 86_400_000).toISOString();
     const wide = await api.call('GET', `/v1/audit-events?since=${since}`, { key });
 
-    expect(seen).toEqual(['aud_recent', 'aud_40d', 'aud_100d']);
-    expect(wide.body.data.map((e: { id: string }) => e.id)).toEqual(['aud_recent', 'aud_40d', 'aud_100d']);
+    // The registration's own event is the newest.
+    expect(seen).toEqual([...registered, 'aud_recent', 'aud_40d', 'aud_100d']);
+    expect(wide.body.data.map((e: { id: string }) => e.id)).toEqual([
+      ...registered,
+      'aud_recent',
+      'aud_40d',
+      'aud_100d',
+    ]);
   });
 });

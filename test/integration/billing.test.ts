@@ -280,6 +280,15 @@ describe('Stripe events', () => {
     expect(answers[2]?.body).toEqual({ received: true, duplicate: true });
     const types = await vaultEvents(tenantId);
     expect(types.filter((t) => t === 'billing.payment_failed')).toHaveLength(1);
+    // Audited as Stripe's change, once: the checkout's and this one.
+    const audit = await api.call('GET', '/v1/audit-events?action=billing.update', { key });
+    expect(audit.body.data).toHaveLength(2);
+    expect(audit.body.data[0]).toMatchObject({
+      actor: { type: 'system', name: 'Stripe' },
+      target: { type: 'tenant', id: tenantId },
+      outcome: 'success',
+      request_id: answers[0]?.headers.get('x-request-id'),
+    });
   });
 
   it('tolerates out-of-order delivery: Stripe’s current subscription decides, not the event', async () => {

@@ -184,6 +184,28 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
       reencryption: null,
     });
 
+    // Each step is audited: the rotation by the admin key, the retirement by the job.
+    const trail = (await api.call('GET', '/v1/audit-events?limit=100', { key: t.key })).body.data as {
+      action: string;
+      actor: Record<string, unknown>;
+      target: Record<string, unknown>;
+      request_id: string | null;
+    }[];
+    expect(trail.filter((e) => e.action === 'data_key.rotate')).toEqual([
+      expect.objectContaining({
+        actor: expect.objectContaining({ type: 'api_key' }),
+        target: { type: 'data_key', id: '2' },
+        request_id: rotation.headers.get('x-request-id'),
+      }),
+    ]);
+    expect(trail.filter((e) => e.action === 'data_key.retire')).toEqual([
+      expect.objectContaining({
+        actor: { type: 'system', name: 'DataKeyReencryption' },
+        target: { type: 'data_key', id: '1' },
+        outcome: 'success',
+      }),
+    ]);
+
     // The table: no value under version 1, no wrapped key for it.
     const after = await sealedValues(t.tenantId);
     expect(after.length).toBe(v1Values.length);

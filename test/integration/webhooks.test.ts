@@ -470,6 +470,17 @@ describe('delivery', () => {
       event_type: 'webhook.disabled',
       payload: { type: 'webhook.disabled', data: { webhook_id: hook.id, reason: 'gone' } },
     });
+    // The worker's own change, audited as the system's in the same transaction.
+    const audit = await api.call('GET', `/v1/audit-events?action=webhook.disable&target_id=${hook.id}`, {
+      key: tenant.key,
+    });
+    expect(audit.body.data).toEqual([
+      expect.objectContaining({
+        actor: { type: 'system', name: 'WebhookWorker' },
+        target: { type: 'webhook', id: hook.id },
+        outcome: 'success',
+      }),
+    ]);
 
     // Act: nothing more is sent to it.
     await api.call('POST', '/v1/tokens', { key: tenant.key, body: newToken() });

@@ -1,7 +1,14 @@
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import bcrypt from 'bcryptjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { systemContext } from '../../../lib/audit/service.js';
 import {
   type AuthContext,
   authenticate,
@@ -15,6 +22,8 @@ import {
 } from '../../../lib/auth/api-keys.js';
 import { ConflictError, ForbiddenError, UnauthorizedError } from '../../../lib/errors.js';
 import { type ApiKeyRecord, apiKeyItem } from '../../../lib/store/api-keys.js';
+
+const ctx = systemContext('Test');
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const GENERIC_401 = 'A valid API key is required.';
@@ -33,6 +42,7 @@ function serveStored(): void {
   }));
   ddb.on(UpdateCommand).resolves({});
   ddb.on(PutCommand).resolves({});
+  ddb.on(TransactWriteCommand).resolves({});
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -82,14 +92,20 @@ describe('makeApiKey / createApiKey', () => {
     expect(JSON.stringify(made.record)).not.toContain(secret);
   });
 
-  it('createApiKey writes the item once, conditionally, without the secret, and dedupes scopes', async () => {
+  it('createApiKey writes the item once with its audit event, conditionally, without the secret, and dedupes scopes', async () => {
     // Act
-    const created = await createApiKey('ten_b', 'ci', ['tokens:read', 'tokens:write', 'tokens:read']);
+    const created = await createApiKey('ten_b', 'ci', ['tokens:read', 'tokens:write', 'tokens:read'], ctx);
 
     // Assess
-    const puts = ddb.commandCalls(PutCommand);
-    expect(puts).toHaveLength(1);
-    const input = puts[0]?.args[0].input;
+    const txs = ddb.commandCalls(TransactWriteCommand);
+    expect(txs).toHaveLength(1);
+    const [put, audit] = txs[0]?.args[0].input.TransactItems ?? [];
+    expect(audit?.Put?.Item).toMatchObject({
+      action: 'api_key.create',
+      target: { type: 'api_key', id: created.record.id },
+    });
+    expect(JSON.stringify(audit)).not.toContain(created.apiKey.split('_').slice(3).join('_'));
+    const input = put?.Put;
     const createdSecret = created.apiKey.split('_').slice(3).join('_');
     expect(createdSecret).toHaveLength(43);
     expect(JSON.stringify(input)).not.toContain(createdSecret);
@@ -255,18 +271,18 @@ describe('authenticate', () => {
     await authenticate(`Bearer ${made.apiKey}`);
 
     // Act
-    await revokeApiKey(admin, made.record.id);
+    await revokeApiKey(admin, made.record.id, ctx);
     stored = { ...made.record, revoked_at: new Date().toISOString() };
     const err = await rejection(authenticate(`Bearer ${made.apiKey}`));
 
     // Assess
     expect(err).toBeInstanceOf(UnauthorizedError);
     expect(ddb.commandCalls(GetCommand)).toHaveLength(2);
-    const revoke = ddb
-      .commandCalls(UpdateCommand)
-      .find((c) => c.args[0].input.UpdateExpression?.includes('revoked_at'));
-    expect(revoke?.args[0].input.Key).toEqual({ PK: `APIKEY#${made.record.id}`, SK: 'APIKEY' });
-    expect(revoke?.args[0].input.ExpressionAttributeValues?.[':tenant']).toBe('ten_a');
+    const [revoke, audit] = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+    expect(revoke?.Update?.UpdateExpression).toContain('revoked_at');
+    expect(revoke?.Update?.Key).toEqual({ PK: `APIKEY#${made.record.id}`, SK: 'APIKEY' });
+    expect(revoke?.Update?.ExpressionAttributeValues?.[':tenant']).toBe('ten_a');
+    expect(audit?.Put?.Item).toMatchObject({ action: 'api_key.revoke', target: { id: made.record.id } });
   });
 
   it('a key cannot revoke itself', async () => {
@@ -274,7 +290,7 @@ describe('authenticate', () => {
     const self: AuthContext = { tenantId: 'ten_a', keyId: made.record.id, scopes: ['admin'] };
 
     // Act
-    const err = await rejection(revokeApiKey(self, made.record.id));
+    const err = await rejection(revokeApiKey(self, made.record.id, ctx));
 
     // Assess
     expect(err).toBeInstanceOf(ConflictError);

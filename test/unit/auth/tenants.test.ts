@@ -138,7 +138,11 @@ describe('checkRegistrationAllowed', () => {
     ddb.on(TransactWriteCommand).resolves({});
 
     // Act
-    const err = await register({ email: 'a@example.com', name: 'A' }, 'wrong-secret-0123456').catch((e) => e);
+    const err = await register({ email: 'a@example.com', name: 'A' }, 'wrong-secret-0123456', {
+      request_id: null,
+      source_ip: null,
+      user_agent: null,
+    }).catch((e) => e);
 
     // Assess
     expect(err).toBeInstanceOf(ForbiddenError);
