@@ -29,6 +29,16 @@ export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
   event: VaultEvent;
 }
 
+export interface RouteOptions {
+  /**
+   * Called with the caller's tenant while its API key is checked for the first time in this
+   * process (a bcrypt compare, ~100-300 ms of a cold start): a read route starts its own reads
+   * meanwhile. Its result is in `event.vault.prefetched`; nothing may be handed out from it unless
+   * the key verifies (the handler runs only then) and the request is the one it was started for.
+   */
+  whileVerifying?: (tenantId: string, event: VaultEvent) => unknown;
+}
+
 /**
  * Builds a route's Lambda handler: observability, errors, headers, body, auth, validation — in
  * that order — then `fn`, which gets typed input and returns a response from lib/http/responses.
@@ -36,6 +46,7 @@ export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
 export function route<D extends RouteDef>(
   def: D,
   fn: (args: HandlerArgs<D>) => Promise<SuccessOf<D>>,
+  options: RouteOptions = {},
 ): (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult> {
   const idem = takesIdempotencyKey(def) ? idempotency() : undefined;
   // Typed on VaultEvent inside the chain (the middlewares add `vault`); callers pass a plain event.
@@ -60,7 +71,7 @@ export function route<D extends RouteDef>(
     // After problemErrors: its onError sees a 403 or 404 before it becomes a response.
     .use(def.audit ? auditTrail(def) : [])
     .use(jsonBody(def.body !== undefined))
-    .use(apiKeyAuth(def.scope))
+    .use(apiKeyAuth(def.scope, options.whileVerifying))
     // Only what the route needs is in its chain: each middleware costs the warm path a call.
     .use(def.scope !== null ? rateLimit() : [])
     .use(def.scope !== null && config.BILLING === 'stripe' ? billing(def) : [])
