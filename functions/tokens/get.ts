@@ -1,9 +1,9 @@
+import { readRoute } from '../../lib/http/read-route.js';
 import { ok } from '../../lib/http/responses.js';
-import { route } from '../../lib/http/route.js';
 import { prefetchTokenRead, readToken } from '../../lib/refresh/read.js';
 import { tokenRoutes } from './routes.js';
 
-export const handler = route(
+export const handler = readRoute(
   tokenRoutes.getToken,
   async ({ auth, params, audit, event }) =>
     ok(await readToken(auth, params.id, audit, event.vault.prefetched)),
