@@ -92,8 +92,16 @@ export async function revokeApiKey(auth: AuthContext, keyId: string, ctx: AuditC
 export const listApiKeys = (tenantId: string, limit: number, cursor?: string) =>
   store.listApiKeys(tenantId, limit, cursor);
 
-/** Resolves an `Authorization: Bearer vk_live_...` header to its tenant and scopes, or throws 401. */
-export async function authenticate(authorization: string | undefined): Promise<AuthContext> {
+/**
+ * Resolves an `Authorization: Bearer vk_live_...` header to its tenant and scopes, or throws 401.
+ * `whileVerifying` is called with the key's tenant just before a bcrypt compare (a key not yet
+ * verified in this process), so that the caller can start its own reads meanwhile; it must hand
+ * out nothing unless this returns.
+ */
+export async function authenticate(
+  authorization: string | undefined,
+  whileVerifying?: (tenantId: string) => void,
+): Promise<AuthContext> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
   if (!match?.[1])
     throw new UnauthorizedError(authorization ? 'malformed authorization header' : 'no credentials');
@@ -115,6 +123,7 @@ export async function authenticate(authorization: string | undefined): Promise<A
   // without a bcrypt compare means a flood of made-up keys burns no CPU.
   if (!record) throw new UnauthorizedError('unknown key');
   authStats.bcryptCompares++;
+  whileVerifying?.(record.tenant_id);
   if (!(await bcrypt.compare(parts[2], record.secret_hash))) throw new UnauthorizedError('wrong secret');
   if (record.revoked_at) throw new UnauthorizedError('revoked key');
 

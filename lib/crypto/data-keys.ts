@@ -119,6 +119,15 @@ export class DataKeys {
     return seal(dek, entry.ring.current, ref, plaintext);
   }
 
+  /**
+   * Loads the tenant's ring and, if `version` is in it, unwraps that key, into the cache: a read
+   * that will open a value sealed with `version` starts this early. Failures are left to the read.
+   */
+  async warm(tenantId: string, version?: number): Promise<void> {
+    const entry = await this.entry(tenantId);
+    if (version !== undefined && version in entry.ring.wrapped) await this.plainKey(tenantId, entry, version);
+  }
+
   /** The tenant's current version: cached, or (`fresh`) as stored now. */
   async currentVersion(tenantId: string, fresh = false): Promise<number> {
     return (await this.entry(tenantId, fresh)).ring.current;

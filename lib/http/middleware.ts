@@ -34,6 +34,8 @@ export interface VaultRequest {
   requestId?: string;
   /** The authenticated caller even when its scope is refused, for auditing the denial. */
   caller?: AuthContext;
+  /** What the route's `whileVerifying` started during a cold key check (see route()). */
+  prefetched?: unknown;
 }
 export type VaultEvent = APIGatewayProxyEventV2 & { vault: VaultRequest };
 type Request = middy.Request<VaultEvent, HttpResult, Error, Context>;
@@ -96,16 +98,24 @@ export function jsonBody(expectsBody: boolean): middy.MiddlewareObj<VaultEvent, 
   return { before };
 }
 
-/** Resolves the API key and checks the route's scope. */
-export function apiKeyAuth(scope: RouteDef['scope']): middy.MiddlewareObj<VaultEvent, HttpResult> {
+/**
+ * Resolves the API key and checks the route's scope. `whileVerifying` (the route's) may start the
+ * route's reads while a bcrypt compare runs; what it returns is kept in `event.vault.prefetched`.
+ */
+export function apiKeyAuth(
+  scope: RouteDef['scope'],
+  whileVerifying?: (tenantId: string, event: VaultEvent) => unknown,
+): middy.MiddlewareObj<VaultEvent, HttpResult> {
   const before = async (request: Request) => {
     // Agent keys work on the proxy and MCP only, which authenticate on their own.
     if (isAgentKeyHeader(request.event.headers?.authorization))
       throw new ForbiddenError('Agent keys work only on /v1/proxy and /mcp.');
     if (scope === null) return;
     // A dashboard session cookie (same origin only) stands in for the key it came from.
-    const auth =
-      (await sessionAuth(request.event)) ?? (await authenticate(request.event.headers?.authorization));
+    const { event } = request;
+    const prefetch =
+      whileVerifying && ((tenantId: string) => (event.vault.prefetched = whileVerifying(tenantId, event)));
+    const auth = (await sessionAuth(event)) ?? (await authenticate(event.headers?.authorization, prefetch));
     request.event.vault.caller = auth;
     requireScope(auth, scope);
     request.event.vault.auth = auth;

@@ -1,82 +1,19 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
-import middy from '@middy/core';
-import httpCors from '@middy/http-cors';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpSecurityHeaders from '@middy/http-security-headers';
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import type { AuditContext } from '../audit/types.js';
-import type { AuthContext } from '../auth/api-keys.js';
-import { config } from '../config.js';
-import { logger, metrics, tracer } from '../observability.js';
-import { auditTrail } from './audit.js';
-import { requestAuditContext } from './audit-context.js';
-import { billing } from './billing.js';
 import { idempotency } from './idempotency.js';
 import { takesIdempotencyKey } from './idempotency-key.js';
-import { apiKeyAuth, jsonBody, problemErrors, type VaultEvent, validate } from './middleware.js';
-import { rateLimit } from './rate-limit.js';
-import { requestId } from './request-id.js';
-import { securityHeaderOptions } from './security-headers.js';
-import type { HttpResult, RouteDef, RouteInput, SuccessOf } from './types.js';
+import { buildRoute, type Handler, type HandlerArgs, type RouteOptions } from './route-chain.js';
+import type { RouteDef, SuccessOf } from './types.js';
 
-export interface HandlerArgs<D extends RouteDef> extends RouteInput<D> {
-  /** Present on every route with a scope. */
-  auth: D['scope'] extends null ? undefined : AuthContext;
-  /** Who, from where, under which request id: for the audit events the request records. Present with `auth`. */
-  audit: D['scope'] extends null ? undefined : AuditContext;
-  event: VaultEvent;
-}
+export type { HandlerArgs, RouteOptions } from './route-chain.js';
 
 /**
- * Builds a route's Lambda handler: observability, errors, headers, body, auth, validation — in
- * that order — then `fn`, which gets typed input and returns a response from lib/http/responses.
+ * A route's Lambda handler (lib/http/route-chain.ts), with `Idempotency-Key` on every
+ * authenticated write. Reads may use readRoute() (lib/http/read-route.ts), which leaves the
+ * idempotency code out of their bundles.
  */
 export function route<D extends RouteDef>(
   def: D,
   fn: (args: HandlerArgs<D>) => Promise<SuccessOf<D>>,
-): (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult> {
-  const idem = takesIdempotencyKey(def) ? idempotency() : undefined;
-  // Typed on VaultEvent inside the chain (the middlewares add `vault`); callers pass a plain event.
-  const handler = middy<VaultEvent, HttpResult, Error, Context>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics))
-    .use(httpHeaderNormalizer())
-    .use(
-      httpCors({
-        origins: config.CORS_ORIGINS,
-        exposeHeaders: 'Location, WWW-Authenticate, X-Request-Id, Retry-After, Idempotency-Replayed',
-      }),
-    )
-    .use(httpSecurityHeaders(securityHeaderOptions(def)))
-    .use(requestId())
-    // Before problemErrors: its after/onError see the final response, a problem included.
-    .use(idem ? idem.complete : [])
-    // Registered after cors and security headers so that its onError runs first and they
-    // decorate the problem response too.
-    .use(problemErrors())
-    // After problemErrors: its onError sees a 403 or 404 before it becomes a response.
-    .use(def.audit ? auditTrail(def) : [])
-    .use(jsonBody(def.body !== undefined))
-    .use(apiKeyAuth(def.scope))
-    // Only what the route needs is in its chain: each middleware costs the warm path a call.
-    .use(def.scope !== null ? rateLimit() : [])
-    .use(def.scope !== null && config.BILLING === 'stripe' ? billing(def) : [])
-    .use(validate(def))
-    .use(idem ? idem.claim : [])
-    .handler(async (event) => {
-      const v = event.vault;
-      if (v.replay) return v.replay;
-      return fn({
-        body: v.body,
-        query: v.query,
-        params: v.params,
-        auth: v.auth,
-        audit: v.auth ? requestAuditContext(event, v.auth) : undefined,
-        event,
-      } as HandlerArgs<D>);
-    });
-  return handler as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResult>;
+  options: RouteOptions = {},
+): Handler {
+  return buildRoute(def, fn, options, takesIdempotencyKey(def) ? idempotency() : undefined);
 }

@@ -35,8 +35,10 @@ export async function getFreshToken(
   tenantId: string,
   tokenId: string,
   refreshNow: (tenantId: string, tokenId: string) => Promise<TokenRecord | null> = invokeRefresh,
+  stored?: Promise<TokenRecord | null>,
 ): Promise<TokenRecord> {
-  const t = await mustGetToken(tenantId, tokenId);
+  // `stored`: the same GetItem, started earlier (lib/refresh/read.ts); a miss reads again for the 404.
+  const t = (stored && (await stored)) || (await mustGetToken(tenantId, tokenId));
   if (!readWantsRefresh(t)) return t;
   return (await refreshNow(tenantId, tokenId)) ?? mustGetToken(tenantId, tokenId, true); // gone meanwhile: the 404
 }
