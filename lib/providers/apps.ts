@@ -6,12 +6,12 @@ import { dataKeys } from '../keyring/index.js';
 import { assertSafeUrl, UnsafeUrlError } from '../net/safe-fetch.js';
 import type { OAuthAppRecord } from '../store/oauth-apps.js';
 import * as store from '../store/oauth-apps.js';
+import { appTarget } from './app-views.js';
 import { findProvider } from './catalog.js';
-import { appSealRef, providerDef } from './oauth.js';
+import { appSealRef } from './oauth.js';
 import type { CreateOAuthAppInput } from './schemas.js';
 
 /** An OAuth app's audit target: the tenant's app for a provider (ids are provider names, per tenant). */
-const appTarget = (provider: string) => ({ type: 'oauth_app' as const, id: provider, provider });
 
 export async function createOAuthApp(
   tenantId: string,
@@ -65,28 +65,3 @@ export async function createOAuthApp(
   ]);
   return app;
 }
-
-/** What a client sees of an app: never the secret. */
-export function toOAuthAppView(a: OAuthAppRecord, callbackUrl: string) {
-  return {
-    provider: a.provider,
-    client_id: a.client_id,
-    scopes: a.scopes ?? providerDef(a).default_scopes,
-    redirect_urls: a.redirect_urls,
-    url_params: a.url_params,
-    custom: a.custom,
-    api_base_url: a.api_base_url ?? a.custom?.api_base_url ?? findProvider(a.provider)?.api_base_url ?? null,
-    callback_url: callbackUrl,
-    created_at: a.created_at,
-  };
-}
-
-/** A page of the tenant's OAuth apps. */
-export const listOAuthApps = (tenantId: string, limit: number, cursor?: string) =>
-  store.listOAuthApps(tenantId, limit, cursor);
-
-/** Deletes the tenant's app for a provider; a missing one is a 404. */
-export const deleteOAuthApp = (tenantId: string, provider: string, ctx: AuditContext) =>
-  store.deleteOAuthApp(tenantId, provider, [
-    auditCompanion(tenantId, ctx, 'oauth_app.delete', appTarget(provider)),
-  ]);

@@ -868,7 +868,7 @@ export interface components {
         /** @description Who did what to which object, when, from where. Never a secret. */
         AuditEvent: {
             /** @enum {string} */
-            action: "token.read" | "token.create" | "token.update" | "token.delete" | "token.refresh" | "api_key.create" | "api_key.revoke" | "agent_key.create" | "agent_key.revoke" | "oauth_app.create" | "oauth_app.delete" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret" | "webhook.disable" | "connect.session_create" | "connect.exchange" | "tenant.register" | "data_key.rotate" | "data_key.reencrypt" | "data_key.retire" | "dashboard.sign_in" | "dashboard.sign_out" | "audit.list";
+            action: "token.read" | "token.create" | "token.update" | "token.delete" | "token.refresh" | "api_key.create" | "api_key.revoke" | "agent_key.create" | "agent_key.revoke" | "oauth_app.create" | "oauth_app.delete" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret" | "webhook.disable" | "webhook.test" | "webhook.retry_delivery" | "connect.session_create" | "connect.exchange" | "tenant.register" | "data_key.rotate" | "data_key.reencrypt" | "data_key.retire" | "dashboard.sign_in" | "dashboard.sign_out" | "billing.update" | "audit.list";
             actor: {
                 id: string;
                 name: string;
@@ -3217,7 +3217,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Only this action. */
-                action?: "token.read" | "token.create" | "token.update" | "token.delete" | "token.refresh" | "api_key.create" | "api_key.revoke" | "agent_key.create" | "agent_key.revoke" | "oauth_app.create" | "oauth_app.delete" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret" | "webhook.disable" | "connect.session_create" | "connect.exchange" | "tenant.register" | "data_key.rotate" | "data_key.reencrypt" | "data_key.retire" | "dashboard.sign_in" | "dashboard.sign_out" | "audit.list";
+                action?: "token.read" | "token.create" | "token.update" | "token.delete" | "token.refresh" | "api_key.create" | "api_key.revoke" | "agent_key.create" | "agent_key.revoke" | "oauth_app.create" | "oauth_app.delete" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret" | "webhook.disable" | "webhook.test" | "webhook.retry_delivery" | "connect.session_create" | "connect.exchange" | "tenant.register" | "data_key.rotate" | "data_key.reencrypt" | "data_key.retire" | "dashboard.sign_in" | "dashboard.sign_out" | "billing.update" | "audit.list";
                 /** @description Only this API key's events. */
                 actor_id?: string;
                 /** @description `next_cursor` from the previous page. */
