@@ -23,12 +23,14 @@ describe('audit export', () => {
   const off = synth();
 
   it('is off by default: no stream, pipe, delivery stream or bucket', () => {
+    // Assess: on the templates synthesized above (the Act, shared by these tests).
     expect(off.ofType('AWS::DynamoDB::Table')[0]?.Properties.StreamSpecification).toBeUndefined();
     for (const t of ['AWS::Pipes::Pipe', 'AWS::KinesisFirehose::DeliveryStream', 'AWS::S3::Bucket'])
       expect(off.ofType(t)).toEqual([]);
   });
 
   it('streams the table into a Pipe that passes only new audit items to Firehose', () => {
+    // Assess
     expect(on.ofType('AWS::DynamoDB::Table')[0]?.Properties.StreamSpecification).toEqual({
       StreamViewType: 'NEW_IMAGE',
     });
@@ -44,6 +46,7 @@ describe('audit export', () => {
   });
 
   it('writes to a KMS-encrypted, TLS-only, private bucket that expires objects', () => {
+    // Assess
     const [bucket] = on.ofType('AWS::S3::Bucket');
     expect(bucket?.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0]).toMatchObject({
       ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms' },

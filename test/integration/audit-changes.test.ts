@@ -146,11 +146,17 @@ async function expectNoSecret(tenantId: string, plaintexts: string[]) {
 
 describe('registration and keys', () => {
   it('tenant.register: the registration is the actor, the tenant the target', async () => {
+    // Act
     const res = await api.call('POST', '/v1/auth/register', { body: { email: uniqueEmail(), name: 'Reg' } });
-    expect(res.status).toBe(201);
-    const tenantId = res.body.tenant.id as string;
 
+    // Assess
+    expect(res.status).toBe(201);
+
+    // Act: read the new tenant's trail
+    const tenantId = res.body.tenant.id as string;
     const e = await theEvent(tenantId, 'tenant.register');
+
+    // Assess
     expect(e).toMatchObject({
       actor: { type: 'registration' },
       target: { type: 'tenant', id: tenantId },
@@ -161,7 +167,10 @@ describe('registration and keys', () => {
   });
 
   it('api_key.create and api_key.revoke; a failed revoke records nothing', async () => {
+    // Prepare
     const t = await tenant();
+
+    // Act
     const made = await api.call('POST', '/v1/api-keys', {
       key: t.key,
       body: { name: 'ci', scopes: ['tokens:read'] },
@@ -169,12 +178,19 @@ describe('registration and keys', () => {
     const revoked = await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: t.key });
     const again = await api.call('DELETE', `/v1/api-keys/${made.body.id}`, { key: t.key });
 
+    // Assess
     expect([made.status, revoked.status, again.status]).toEqual([201, 204, 404]);
-    expect(await theEvent(t.tenantId, 'api_key.create')).toMatchObject({
+
+    // Act: read the trail
+    const createEvent = await theEvent(t.tenantId, 'api_key.create');
+    const revokeEvent = await theEvent(t.tenantId, 'api_key.revoke');
+
+    // Assess
+    expect(createEvent).toMatchObject({
       ...fromRequest(made, t.keyId),
       target: { type: 'api_key', id: made.body.id },
     });
-    expect(await theEvent(t.tenantId, 'api_key.revoke')).toMatchObject({
+    expect(revokeEvent).toMatchObject({
       ...fromRequest(revoked, t.keyId),
       target: { type: 'api_key', id: made.body.id },
     });
@@ -182,20 +198,34 @@ describe('registration and keys', () => {
   });
 
   it('agent_key.create and agent_key.revoke', async () => {
+    // Prepare
     const t = await tenant();
+
+    // Act
     const made = await api.call('POST', '/v1/agent-keys', {
       key: t.key,
       body: { name: 'bot', allow: [{ provider: 'google', key: 'u1' }], expires_in: 3600 },
     });
+
+    // Assess
     expect(made.status, made.text).toBe(201);
+
+    // Act
     const revoked = await api.call('DELETE', `/v1/agent-keys/${made.body.id}`, { key: t.key });
+
+    // Assess
     expect(revoked.status).toBe(204);
 
-    expect(await theEvent(t.tenantId, 'agent_key.create')).toMatchObject({
+    // Act: read the trail
+    const createEvent = await theEvent(t.tenantId, 'agent_key.create');
+    const revokeEvent = await theEvent(t.tenantId, 'agent_key.revoke');
+
+    // Assess
+    expect(createEvent).toMatchObject({
       ...fromRequest(made, t.keyId),
       target: { type: 'agent_key', id: made.body.id },
     });
-    expect(await theEvent(t.tenantId, 'agent_key.revoke')).toMatchObject({
+    expect(revokeEvent).toMatchObject({
       ...fromRequest(revoked, t.keyId),
       target: { type: 'agent_key', id: made.body.id },
     });
@@ -203,10 +233,20 @@ describe('registration and keys', () => {
   });
 
   it('data_key.rotate by the admin key', async () => {
+    // Prepare
     const t = await tenant();
+
+    // Act
     const res = await api.call('POST', '/v1/tenant/data-key/rotate', { key: t.key });
+
+    // Assess
     expect(res.status).toBe(200);
-    expect(await theEvent(t.tenantId, 'data_key.rotate')).toMatchObject({
+
+    // Act: read the trail
+    const e = await theEvent(t.tenantId, 'data_key.rotate');
+
+    // Assess
+    expect(e).toMatchObject({
       ...fromRequest(res, t.keyId),
       target: { type: 'data_key', id: String(res.body.data_key_version) },
     });
@@ -215,21 +255,34 @@ describe('registration and keys', () => {
 
 describe('dashboard', () => {
   it('dashboard.sign_in and sign_out, as the admin key; the session named by its hash, never its cookie', async () => {
+    // Prepare
     const t = await tenant();
+
+    // Act: sign in
     const signIn = await api.call('POST', '/v1/dashboard/session', {
       body: { api_key: t.key },
       headers: { origin: api.url },
     });
+
+    // Assess
     expect(signIn.status, signIn.text).toBe(201);
+
+    // Act: sign out with the session's cookie
     const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     const signOut = await api.call('DELETE', '/v1/dashboard/session', {
       headers: { cookie, 'sec-fetch-site': 'same-origin' },
     });
+
+    // Assess
     expect(signOut.status, signOut.text).toBe(204);
 
+    // Act: read the trail
     const inEvent = await theEvent(t.tenantId, 'dashboard.sign_in');
+    const outEvent = await theEvent(t.tenantId, 'dashboard.sign_out');
+
+    // Assess
     expect(inEvent).toMatchObject({ ...fromRequest(signIn, t.keyId), target: { type: 'session' } });
-    expect(await theEvent(t.tenantId, 'dashboard.sign_out')).toMatchObject({
+    expect(outEvent).toMatchObject({
       ...fromRequest(signOut, t.keyId),
       target: { type: 'session', id: inEvent.target.id },
     });
@@ -239,7 +292,10 @@ describe('dashboard', () => {
 
 describe('OAuth apps and webhooks', () => {
   it('oauth_app.create and delete; a 409 duplicate records nothing', async () => {
+    // Prepare
     const t = await tenant();
+
+    // Act
     const made = await idpApp(t.key);
     const dup = await api.call('POST', '/v1/oauth-apps', {
       key: t.key,
@@ -247,12 +303,19 @@ describe('OAuth apps and webhooks', () => {
     });
     const gone = await api.call('DELETE', '/v1/oauth-apps/audit-idp', { key: t.key });
 
+    // Assess
     expect([dup.status, gone.status]).toEqual([409, 204]);
-    expect(await theEvent(t.tenantId, 'oauth_app.create')).toMatchObject({
+
+    // Act: read the trail
+    const createEvent = await theEvent(t.tenantId, 'oauth_app.create');
+    const deleteEvent = await theEvent(t.tenantId, 'oauth_app.delete');
+
+    // Assess
+    expect(createEvent).toMatchObject({
       ...fromRequest(made, t.keyId),
       target: { type: 'oauth_app', id: 'audit-idp', provider: 'audit-idp' },
     });
-    expect(await theEvent(t.tenantId, 'oauth_app.delete')).toMatchObject({
+    expect(deleteEvent).toMatchObject({
       ...fromRequest(gone, t.keyId),
       target: { type: 'oauth_app', id: 'audit-idp' },
     });
@@ -260,41 +323,62 @@ describe('OAuth apps and webhooks', () => {
   });
 
   it('webhook.create, update, test, rotate_secret and delete', async () => {
+    // Prepare
     const t = await tenant();
     const receiver = await startReceiver();
+
+    // Act
     const made = await api.call('POST', '/v1/webhooks', {
       key: t.key,
       body: { url: `${receiver.url}/SECRET-path-token`, events: ['token.created'] },
     });
+
+    // Assess
     expect(made.status, made.text).toBe(201);
+
+    // Act
     const id = made.body.id as string;
     const updated = await api.call('PATCH', `/v1/webhooks/${id}`, { key: t.key, body: { description: 'x' } });
     const ping = await api.call('POST', `/v1/webhooks/${id}/test`, { key: t.key });
+
+    // Assess
     expect(ping.status, ping.text).toBe(202);
+
+    // Act: once the ping has arrived, rotate the secret and delete the endpoint
     await waitFor(() => (receiver.received.length > 0 ? true : undefined), 10_000, 'the ping');
     const rotated = await api.call('POST', `/v1/webhooks/${id}/rotate-secret`, { key: t.key });
     const deleted = await api.call('DELETE', `/v1/webhooks/${id}`, { key: t.key });
     await receiver.close();
 
+    // Assess
     expect([updated.status, rotated.status, deleted.status]).toEqual([200, 200, 204]);
+
+    // Act: read the trail
+    const createEvent = await theEvent(t.tenantId, 'webhook.create');
+    const updateEvent = await theEvent(t.tenantId, 'webhook.update');
+    const testEvent = await theEvent(t.tenantId, 'webhook.test');
+    const rotateEvent = await theEvent(t.tenantId, 'webhook.rotate_secret');
+    const deleteEvent = await theEvent(t.tenantId, 'webhook.delete');
+
+    // Assess
     const target = { type: 'webhook', id };
-    expect(await theEvent(t.tenantId, 'webhook.create')).toMatchObject({
+    expect(createEvent).toMatchObject({
       ...fromRequest(made, t.keyId),
       target,
     });
-    expect(await theEvent(t.tenantId, 'webhook.update')).toMatchObject({
+    expect(updateEvent).toMatchObject({
       ...fromRequest(updated, t.keyId),
       target,
     });
-    expect(await theEvent(t.tenantId, 'webhook.test')).toMatchObject({
+    expect(testEvent).toMatchObject({
       ...fromRequest(ping, t.keyId),
       target,
     });
-    expect(await theEvent(t.tenantId, 'webhook.rotate_secret')).toMatchObject({
+    expect(rotateEvent).toMatchObject({
       ...fromRequest(rotated, t.keyId),
       target,
     });
-    expect(await theEvent(t.tenantId, 'webhook.delete')).toMatchObject({
+    expect(deleteEvent).toMatchObject({
       ...fromRequest(deleted, t.keyId),
       target,
     });
@@ -304,7 +388,10 @@ describe('OAuth apps and webhooks', () => {
 
 describe('tokens', () => {
   it('token.create, update and delete, with provider and key in the target', async () => {
+    // Prepare
     const t = await tenant();
+
+    // Act
     const made = await storeToken(t.key);
     const id = made.body.id as string;
     const updated = await api.call('PUT', `/v1/tokens/${id}`, {
@@ -313,17 +400,25 @@ describe('tokens', () => {
     });
     const deleted = await api.call('DELETE', `/v1/tokens/${id}`, { key: t.key });
 
+    // Assess
     expect([updated.status, deleted.status]).toEqual([200, 204]);
+
+    // Act: read the trail
+    const createEvent = await theEvent(t.tenantId, 'token.create');
+    const updateEvent = await theEvent(t.tenantId, 'token.update');
+    const deleteEvent = await theEvent(t.tenantId, 'token.delete');
+
+    // Assess
     const target = { type: 'token', id, provider: 'google', key: made.body.key };
-    expect(await theEvent(t.tenantId, 'token.create')).toMatchObject({
+    expect(createEvent).toMatchObject({
       ...fromRequest(made, t.keyId),
       target,
     });
-    expect(await theEvent(t.tenantId, 'token.update')).toMatchObject({
+    expect(updateEvent).toMatchObject({
       ...fromRequest(updated, t.keyId),
       target,
     });
-    expect(await theEvent(t.tenantId, 'token.delete')).toMatchObject({
+    expect(deleteEvent).toMatchObject({
       ...fromRequest(deleted, t.keyId),
       target,
     });
@@ -331,17 +426,24 @@ describe('tokens', () => {
   });
 
   it('a 409 duplicate token records nothing', async () => {
+    // Prepare
     const t = await tenant();
     await storeToken(t.key, { key: 'same' });
+
+    // Act
     const dup = await api.call('POST', '/v1/tokens', {
       key: t.key,
       body: { provider: 'google', key: 'same', access_token: 'SECRET-dup' },
     });
+    const creates = await ofAction(t.tenantId, 'token.create');
+
+    // Assess
     expect(dup.status).toBe(409);
-    expect(await ofAction(t.tenantId, 'token.create')).toHaveLength(1);
+    expect(creates).toHaveLength(1);
   });
 
   it('fails closed: when the event cannot commit, the change does not happen', async () => {
+    // Prepare
     const t = await tenant();
     const { ddb } = await aws();
     const send = ddb.send.bind(ddb);
@@ -356,6 +458,7 @@ describe('tokens', () => {
       return (send as (...a: unknown[]) => unknown)(command, ...rest);
     }) as typeof ddb.send);
 
+    // Act
     const res = await api.call('POST', '/v1/tokens', {
       key: t.key,
       body: { provider: 'google', key: 'refused', access_token: 'SECRET-refused' },
@@ -365,30 +468,49 @@ describe('tokens', () => {
       body: { url: 'https://hooks.example.com/x', events: ['token.created'] },
     });
     vi.restoreAllMocks();
+    const list = await api.call('GET', '/v1/tokens', { key: t.key });
+    const hooks = await api.call('GET', '/v1/webhooks', { key: t.key });
+    const creates = await ofAction(t.tenantId, 'token.create');
 
+    // Assess
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(hook.status).toBeGreaterThanOrEqual(400);
-    const list = await api.call('GET', '/v1/tokens', { key: t.key });
     expect(list.body.data).toEqual([]);
-    expect((await api.call('GET', '/v1/webhooks', { key: t.key })).body.data).toEqual([]);
-    expect(await ofAction(t.tenantId, 'token.create')).toEqual([]);
-    // Once events commit again, so does the change.
-    expect((await storeToken(t.key)).status).toBe(201);
+    expect(hooks.body.data).toEqual([]);
+    expect(creates).toEqual([]);
+
+    // Act: once events commit again, so does the change
+    const stored = await storeToken(t.key);
+
+    // Assess
+    expect(stored.status).toBe(201);
   });
 
   it('token.refresh: forced by a key (its actor), and a failure that changes the status (outcome error)', async () => {
+    // Prepare
     const t = await tenant();
     await idpApp(t.key);
     const token = await storeToken(t.key, { provider: 'audit-idp' });
     const id = token.body.id as string;
 
+    // Act: a forced refresh
     const forced = await api.call('POST', `/v1/tokens/${id}/refresh`, { key: t.key });
+
+    // Assess
     expect(forced.status).toBe(200);
+
+    // Act: a refresh the IdP refuses
     idpAnswer = 'invalid_grant';
     const failed = await api.call('POST', `/v1/tokens/${id}/refresh`, { key: t.key });
+
+    // Assess
     expect(failed.status).toBe(409);
 
+    // Act: read the trail and the token
     const refreshes = await ofAction(t.tenantId, 'token.refresh');
+    const after = await api.call('GET', `/v1/tokens/${id}`, { key: t.key });
+
+    // Assess
     const target = { type: 'token', id, provider: 'audit-idp', key: token.body.key };
     expect(refreshes.find((e) => e.outcome === 'success')).toMatchObject({
       ...fromRequest(forced, t.keyId),
@@ -400,24 +522,31 @@ describe('tokens', () => {
       request_id: failed.headers.get('x-request-id'),
     });
     expect(refreshes).toHaveLength(2);
-    expect((await api.call('GET', `/v1/tokens/${id}`, { key: t.key })).body.status).toBe('needs_reauth');
+    expect(after.body.status).toBe('needs_reauth');
     await expectNoSecret(t.tenantId, ['fresh-at-', 'fresh-rt-']);
   });
 
   it('token.refresh by the system: on demand (a read near expiry) and the scheduled job', async () => {
+    // Prepare
     const t = await tenant();
     await idpApp(t.key);
     // Expiring within the margin: a read refreshes it first, and it is due for the job.
     const onDemand = await storeToken(t.key, { provider: 'audit-idp', expires_in: 5 });
     const scheduled = await storeToken(t.key, { provider: 'audit-idp', expires_in: 5 });
 
+    // Act: a read near expiry
     const read = await api.call('GET', `/v1/tokens/${onDemand.body.id}`, { key: t.key });
+
+    // Assess
     expect(read.status).toBe(200);
     expect(read.body.access_token).toMatch(/^SECRET-fresh-at-/);
+
+    // Act: the scheduled job, then read the trail
     const { refreshDue } = await import('../../lib/refresh/job.js');
     await refreshDue(() => 30_000);
-
     const refreshes = await ofAction(t.tenantId, 'token.refresh');
+
+    // Assess
     const of = (id: string) => refreshes.filter((e) => e.target.id === id);
     expect(of(onDemand.body.id)).toEqual([
       expect.objectContaining({
@@ -457,19 +586,28 @@ describe('connect', () => {
   }
 
   it('the callback storing a token (confirm: false) records token.create as the system callback', async () => {
+    // Prepare
     const t = await acmeTenant();
+
+    // Act
     const { res, back } = await callback(t.key, { confirm: false });
     const tokenId = back.searchParams.get('token_id');
+
+    // Assess
     expect(tokenId, back.toString()).toBeTruthy();
 
-    expect(await theEvent(t.tenantId, 'token.create')).toMatchObject({
+    // Act: read the trail
+    const created = await theEvent(t.tenantId, 'token.create');
+    const session = await theEvent(t.tenantId, 'connect.session_create');
+
+    // Assess
+    expect(created).toMatchObject({
       actor: { type: 'system', name: 'ConnectCallback' },
       target: { type: 'token', id: tokenId, provider: 'acme', key: 'user-7' },
       outcome: 'success',
       request_id: res.headers.get('x-request-id'),
     });
     // The session, by the key that started it, named by its state's hash (the state travels in URLs).
-    const session = await theEvent(t.tenantId, 'connect.session_create');
     expect(session).toMatchObject({
       actor: byKey(t.keyId),
       target: {
@@ -483,18 +621,31 @@ describe('connect', () => {
   });
 
   it('the exchange records token.create by the exchanging key; a used code records nothing more', async () => {
+    // Prepare
     const t = await acmeTenant();
+
+    // Act: connect, coming back with a code
     const { back } = await callback(t.key, {});
     const code = back.searchParams.get('connect_code') as string;
+
+    // Assess
     expect(code).toBeTruthy();
+
+    // Act: exchange the code, twice
     const ex = await api.call('POST', '/v1/connect/exchange', { key: t.key, body: { connect_code: code } });
     const again = await api.call('POST', '/v1/connect/exchange', {
       key: t.key,
       body: { connect_code: code },
     });
 
+    // Assess
     expect([ex.status, again.status]).toEqual([200, 400]);
-    expect(await theEvent(t.tenantId, 'token.create')).toMatchObject({
+
+    // Act: read the trail
+    const created = await theEvent(t.tenantId, 'token.create');
+
+    // Assess
+    expect(created).toMatchObject({
       ...fromRequest(ex, t.keyId),
       target: { type: 'token', id: ex.body.id, provider: 'acme', key: 'user-7' },
     });
@@ -504,6 +655,7 @@ describe('connect', () => {
 
 describe('denied attempts on write routes', () => {
   it('a 403 for a missing scope is recorded for the caller', async () => {
+    // Prepare
     const t = await tenant();
     const narrow = await api.call('POST', '/v1/api-keys', {
       key: t.key,
@@ -511,6 +663,7 @@ describe('denied attempts on write routes', () => {
     });
     const key = narrow.body.api_key as string;
 
+    // Act
     const tries = [
       await api.call('POST', '/v1/api-keys', { key, body: { name: 'x', scopes: ['admin'] } }),
       await api.call('POST', '/v1/webhooks', {
@@ -523,9 +676,10 @@ describe('denied attempts on write routes', () => {
       }),
       await api.call('POST', '/v1/tenant/data-key/rotate', { key }),
     ];
-
-    expect(tries.map((r) => r.status)).toEqual([403, 403, 403, 403]);
     const denied = (await auditItems(t.tenantId)).filter((e) => e.outcome === 'denied');
+
+    // Assess
+    expect(tries.map((r) => r.status)).toEqual([403, 403, 403, 403]);
     expect(denied.map((e) => e.action).sort()).toEqual(
       ['api_key.create', 'data_key.rotate', 'token.create', 'webhook.create'].sort(),
     );
@@ -536,6 +690,7 @@ describe('denied attempts on write routes', () => {
   });
 
   it("a 404 on another tenant's webhook, API key or agent key is recorded for the owner", async () => {
+    // Prepare
     const owner = await tenant();
     const other = await tenant();
     const hook = await api.call('POST', '/v1/webhooks', {
@@ -547,6 +702,7 @@ describe('denied attempts on write routes', () => {
       body: { name: 'bot', allow: [{ provider: 'google', key: 'u1' }], expires_in: 3600 },
     });
 
+    // Act
     const tries = [
       await api.call('DELETE', `/v1/webhooks/${hook.body.id}`, { key: other.key }),
       await api.call('POST', `/v1/webhooks/${hook.body.id}/rotate-secret`, { key: other.key }),
@@ -554,12 +710,15 @@ describe('denied attempts on write routes', () => {
       await api.call('DELETE', `/v1/agent-keys/${agent.body.id}`, { key: other.key }),
     ];
     const missing = await api.call('DELETE', '/v1/webhooks/whk_missing', { key: other.key });
+    const denied = (await auditItems(owner.tenantId)).filter((e) => e.outcome === 'denied');
+    const ownHook = await api.call('GET', `/v1/webhooks/${hook.body.id}`, { key: owner.key });
+    const otherTrail = await auditItems(other.tenantId);
 
+    // Assess
     expect(tries.map((r) => r.status)).toEqual([404, 404, 404, 404]);
     for (const r of tries.slice(0, 2)) {
       expect({ ...r.body, request_id: 'x' }).toEqual({ ...missing.body, request_id: 'x' });
     }
-    const denied = (await auditItems(owner.tenantId)).filter((e) => e.outcome === 'denied');
     expect(denied.map((e) => [e.action, e.target.id]).sort()).toEqual(
       [
         ['webhook.delete', hook.body.id],
@@ -570,7 +729,7 @@ describe('denied attempts on write routes', () => {
     );
     for (const e of denied) expect(e.actor).toMatchObject({ type: 'api_key', id: other.keyId });
     // Nothing changed for the owner, and nothing about the attempts is in the caller's trail.
-    expect((await api.call('GET', `/v1/webhooks/${hook.body.id}`, { key: owner.key })).status).toBe(200);
-    expect((await auditItems(other.tenantId)).filter((e) => e.outcome === 'denied')).toEqual([]);
+    expect(ownHook.status).toBe(200);
+    expect(otherTrail.filter((e) => e.outcome === 'denied')).toEqual([]);
   });
 });

@@ -11,10 +11,13 @@ describe('GET /v1/audit-events in the OpenAPI document', () => {
   const op = doc.paths['/v1/audit-events']?.get;
 
   it('is there, with every filter bounded and the errors derived from its definition', () => {
-    expect(op.operationId).toBe('ListAuditEvents');
+    // Act
     const params = Object.fromEntries(
       op.parameters.map((p: { name: string; schema: unknown }) => [p.name, p.schema]),
     );
+
+    // Assess
+    expect(op.operationId).toBe('ListAuditEvents');
     expect(Object.keys(params).sort()).toEqual([
       'action',
       'actor_id',
