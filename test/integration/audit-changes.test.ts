@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Api, startApi, uniqueEmail } from '../helpers/api.js';
+import { type AuditItem, auditItems, storeToken as storeTestToken } from '../helpers/audit.js';
 import { acmeApp, type OAuthServer, startOAuthServer } from '../helpers/oauth-server.js';
 import { startReceiver, waitFor } from '../helpers/receiver.js';
 
@@ -58,27 +59,7 @@ afterEach(() => {
 
 const aws = () => import('../../lib/aws.js');
 
-// biome-ignore lint/suspicious/noExplicitAny: raw DynamoDB items, read field by field in assertions
-type Item = Record<string, any>;
-
-/** Every raw audit item of a tenant (this month and the last), straight from the table, oldest first. */
-async function auditItems(tenantId: string): Promise<Item[]> {
-  const { ddb, tableName } = await aws();
-  const out: Item[] = [];
-  const d = new Date();
-  for (let i = 1; i >= 0; i--) {
-    const month = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - i, 1)).toISOString().slice(0, 7);
-    const res = await ddb.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}#AUDIT#${month}` },
-      }),
-    );
-    out.push(...(res.Items ?? []));
-  }
-  return out;
-}
+type Item = AuditItem;
 
 const ofAction = async (tenantId: string, action: string) =>
   (await auditItems(tenantId)).filter((e) => e.action === action);
@@ -121,21 +102,7 @@ async function idpApp(key: string) {
   return res;
 }
 
-async function storeToken(key: string, extra: Record<string, unknown> = {}) {
-  const res = await api.call('POST', '/v1/tokens', {
-    key,
-    body: {
-      provider: 'google',
-      key: `user-${Math.random().toString(36).slice(2)}`,
-      access_token: 'ya29.SECRET-ACCESS-abc',
-      refresh_token: '1//SECRET-REFRESH-xyz',
-      expires_in: 3600,
-      ...extra,
-    },
-  });
-  expect(res.status, res.text).toBe(201);
-  return res;
-}
+const storeToken = (key: string, extra: Record<string, unknown> = {}) => storeTestToken(api, key, extra);
 
 /** No plaintext the test used, nor the tenant's keys, anywhere in its trail. */
 async function expectNoSecret(tenantId: string, plaintexts: string[]) {

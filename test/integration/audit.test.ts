@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
-import { PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Api, type ApiResponse, startApi } from '../helpers/api.js';
+import { storeToken as storeTestToken, auditItems as trail } from '../helpers/audit.js';
 
 // The audit trail (issue 11) through the real local server and DynamoDB Local: secret reads are
 // recorded (fail closed), denied attempts are recorded for the right tenant, and the listing
@@ -39,39 +40,11 @@ afterEach(() => {
 // lib/aws loads lib/config: imported lazily, after test/setup/env.ts set the environment.
 const aws = () => import('../../lib/aws.js');
 
-/** Every raw audit item of a tenant (all month partitions of the last year), straight from the table. */
-async function auditItems(tenantId: string): Promise<Record<string, unknown>[]> {
-  const { ddb, tableName } = await aws();
-  const out: Record<string, unknown>[] = [];
-  const d = new Date();
-  for (let i = 0; i < 14; i++) {
-    const month = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - i, 1)).toISOString().slice(0, 7);
-    const res = await ddb.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'PK = :pk',
-        ExpressionAttributeValues: { ':pk': `TENANT#${tenantId}#AUDIT#${month}` },
-      }),
-    );
-    out.push(...(res.Items ?? []));
-  }
-  return out;
-}
+/** Every raw audit item of a tenant, all month partitions of the last year (oldest first). */
+const auditItems = (tenantId: string) => trail(tenantId, 14);
 
 async function storeToken(key: string, extra: Record<string, unknown> = {}) {
-  const res = await api.call('POST', '/v1/tokens', {
-    key,
-    body: {
-      provider: 'google',
-      key: `user-${Math.random().toString(36).slice(2)}`,
-      access_token: 'ya29.SECRET-ACCESS-abc',
-      refresh_token: '1//SECRET-REFRESH-xyz',
-      expires_in: 3600,
-      ...extra,
-    },
-  });
-  expect(res.status).toBe(201);
-  return res.body as { id: string; provider: string; key: string };
+  return (await storeTestToken(api, key, extra)).body as { id: string; provider: string; key: string };
 }
 
 async function keyWith(adminKey: string, scopes: string[], name = 'narrow') {

@@ -75,12 +75,15 @@ async function auditItems(tenantId: string) {
 
 describe('cold GET /v1/tokens/{id}', () => {
   it('reads the token and the key ring while bcrypt verifies the key, and answers the token', async () => {
+    // Prepare
     const { key, tokenId } = await setup();
     await coldProcess();
     const bc = callsDuringBcrypt();
 
+    // Act
     const res = await api.call('GET', `/v1/tokens/${tokenId}`, { key });
 
+    // Assess
     expect(res.status).toBe(200);
     expect(res.body.access_token).toBe('ya29.COLD-ACCESS');
     expect(bc.compares()).toBe(1);
@@ -92,38 +95,54 @@ describe('cold GET /v1/tokens/{id}', () => {
   });
 
   it('a wrong secret for a real key id: the generic 401, no secret, no audit event', async () => {
+    // Prepare
     const { tenantId, key, tokenId } = await setup();
     await coldProcess();
     const bc = callsDuringBcrypt();
     const wrong = `${key.slice(0, -4)}${key.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
 
+    // Act
     const res = await api.call('GET', `/v1/tokens/${tokenId}`, { key: wrong });
+    const audited = await auditItems(tenantId);
 
+    // Assess
     expect(res.status).toBe(401);
     expect(res.text).not.toContain('COLD-');
     expect(bc.compares()).toBe(1);
-    expect(await auditItems(tenantId)).toEqual([]);
-    // The right key, right after, gets the token (nothing of the refused request is reused).
+    expect(audited).toEqual([]);
+
+    // Act: the right key, right after, gets the token (nothing of the refused request is reused).
     const ok = await api.call('GET', `/v1/tokens/${tokenId}`, { key });
+    const auditedAfter = await auditItems(tenantId);
+
+    // Assess
     expect(ok.status).toBe(200);
-    expect(await auditItems(tenantId)).toHaveLength(1);
+    expect(auditedAfter).toHaveLength(1);
   });
 
   it('a missing id on a cold process is the usual 404, and an unknown key id still costs no bcrypt', async () => {
+    // Prepare
     const { key, tenantId } = await setup();
     await coldProcess();
     const bc = callsDuringBcrypt();
 
+    // Act
     const missing = await api.call('GET', '/v1/tokens/tok_doesnotexist000000000', { key });
+
+    // Assess
     expect(missing.status).toBe(404);
     expect(missing.body.title).toBeDefined();
     expect(bc.compares()).toBe(1);
 
+    // Act: an unknown key id, on a cold process again.
     const unknown = `vk_live_${'0'.repeat(16)}_${'A'.repeat(43)}`;
     await coldProcess();
     const res = await api.call('GET', '/v1/tokens/tok_doesnotexist000000000', { key: unknown });
+    const audits = await auditCount(tenantId);
+
+    // Assess
     expect(res.status).toBe(401);
     expect(bc.compares()).toBe(1);
-    expect(await auditCount(tenantId)).toBe(0);
+    expect(audits).toBe(0);
   });
 });

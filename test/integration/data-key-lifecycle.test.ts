@@ -122,23 +122,29 @@ async function seededTenant() {
 
 describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
   it('rotate, re-encrypt every kind of sealed value, retire: states and counts at each step', async () => {
+    // Prepare
     const t = await seededTenant();
+
+    // Act: the starting point.
     const v1Values = await sealedValues(t.tenantId);
-    // 3 tokens x 2, the idempotent token x 2, the app secret, webhook secret and previous secret,
-    // the idempotency record, the pending connection x 2.
+    const before = await api.call('GET', LIST, { key: t.key });
+
+    // Assess: 3 tokens x 2, the idempotent token x 2, the app secret, webhook secret and previous
+    // secret, the idempotency record, the pending connection x 2.
     expect(v1Values.length).toBe(14);
     expect(v1Values.every((v) => v.version === 1)).toBe(true);
-
-    const before = await api.call('GET', LIST, { key: t.key });
     expect(before.status, before.text).toBe(200);
     expect(before.body).toEqual({
       data: [{ version: 1, state: 'active', created_at: expect.any(String), values: null, counted_at: null }],
       reencryption: null,
     });
 
+    // Act: rotate.
     const rotation = await api.call('POST', ROTATE, { key: t.key });
-    expect(rotation.status).toBe(200);
     const rotated = await api.call('GET', LIST, { key: t.key });
+
+    // Assess
+    expect(rotation.status).toBe(200);
     expect(rotated.body.data.map((d: { state: string }) => d.state)).toEqual(['retiring', 'active']);
     expect(rotated.body.data[1].created_at).toBe(rotation.body.rotated_at);
     expect(rotated.body.reencryption).toMatchObject({
@@ -147,35 +153,42 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
       pass: null,
     });
 
-    // First pass: everything moves to version 2, but it began within the cache period after the
-    // rotation (another process could still have sealed with version 1), so nothing is retired.
+    // Act: first pass: everything moves to version 2, but it began within the cache period after
+    // the rotation (another process could still have sealed with version 1), so nothing is retired.
     const first = await runJob(t.tenantId);
-    expect(first).toMatchObject({ resealed: v1Values.length, skipped: 0, failed: 0, retired: 0 });
     const afterFirst = await sealedValues(t.tenantId);
-    expect(afterFirst.every((v) => v.version === 2)).toBe(true);
     const counted = await api.call('GET', LIST, { key: t.key });
+
+    // Assess
+    expect(first).toMatchObject({ resealed: v1Values.length, skipped: 0, failed: 0, retired: 0 });
+    expect(afterFirst.every((v) => v.version === 2)).toBe(true);
     expect(counted.body.data).toEqual([
       expect.objectContaining({ version: 1, state: 'retiring', values: 0 }),
       expect.objectContaining({ version: 2, state: 'active', values: v1Values.length }),
     ]);
     expect(counted.body.reencryption.status).toBe('waiting');
 
-    // Version 1 still opens meanwhile (a ciphertext kept from before).
+    // Act: version 1 still opens meanwhile (a ciphertext kept from before).
     const { dataKeys } = await import('../../lib/keyring/index.js');
     const oldToken = v1Values.find((v) => v.attribute === 'access_token_enc' && v.sk.startsWith('TOKEN#'));
     if (!oldToken) throw new Error('no token');
     const oldRef = { tenantId: t.tenantId, record: `token#${oldToken.sk.slice(6)}`, field: 'access_token' };
-    expect(await dataKeys.decrypt(oldRef, oldToken.value)).toMatch(/^ya29\./);
+    const opened = await dataKeys.decrypt(oldRef, oldToken.value);
 
-    // After the cache period, a clean pass; after the retirement wait, the version is retired.
+    // Assess
+    expect(opened).toMatch(/^ya29\./);
+
+    // Act: after the cache period, a clean pass; after the retirement wait, the version is retired.
     await sleep(2_100);
     let stats = await runJob(t.tenantId);
     for (let i = 0; stats.retired === 0 && i < 5; i++) {
       await sleep(500);
       stats = await runJob(t.tenantId);
     }
-    expect(stats.retired).toBe(1);
     const retired = await api.call('GET', LIST, { key: t.key });
+
+    // Assess
+    expect(stats.retired).toBe(1);
     expect(retired.body).toEqual({
       data: [
         expect.objectContaining({ version: 1, state: 'retired', values: 0 }),
@@ -184,7 +197,7 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
       reencryption: null,
     });
 
-    // Each step is audited: the rotation by the admin key, the retirement by the job.
+    // Assess: each step is audited: the rotation by the admin key, the retirement by the job.
     const trail = (await api.call('GET', '/v1/audit-events?limit=100', { key: t.key })).body.data as {
       action: string;
       actor: Record<string, unknown>;
@@ -206,55 +219,71 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
       }),
     ]);
 
-    // The table: no value under version 1, no wrapped key for it.
+    // Assess: the table: no value under version 1, no wrapped key for it.
     const after = await sealedValues(t.tenantId);
     expect(after.length).toBe(v1Values.length);
     expect(after.filter((v) => v.version !== 2)).toEqual([]);
     const tenant = (await tenantItems(t.tenantId)).find((i) => i.SK === 'TENANT');
     expect(Object.keys(tenant?.deks as object)).toEqual(['2']);
 
-    // Nothing opens with version 1 again: not this process, not a fresh one.
-    await expect(dataKeys.decrypt(oldRef, oldToken.value)).rejects.toThrow(/version 1 is retired/);
+    // Act: nothing opens with version 1 again: not this process...
+    const reopened = dataKeys.decrypt(oldRef, oldToken.value);
+
+    // Assess
+    await expect(reopened).rejects.toThrow(/version 1 is retired/);
+
+    // Act: ...not a fresh one.
     const { DataKeys } = await import('../../lib/crypto/data-keys.js');
     const { keyProvider } = await import('../../lib/crypto/index.js');
     const { loadKeyRing } = await import('../../lib/store/tenants.js');
     const fresh = new DataKeys(keyProvider, loadKeyRing);
-    await expect(fresh.decrypt(oldRef, oldToken.value)).rejects.toThrow(/version 1 is retired/);
+    const freshOpened = fresh.decrypt(oldRef, oldToken.value);
 
-    // Every value reads back through the product, under version 2.
+    // Assess
+    await expect(freshOpened).rejects.toThrow(/version 1 is retired/);
+
+    // Act: every value reads back through the product, under version 2.
+    const reads = [];
     for (const tok of t.tokens) {
-      const got = await api.call('GET', `/v1/tokens/${tok.id}`, { key: t.key });
-      expect(got.status, got.text).toBe(200);
-      expect(got.body).toMatchObject({
-        access_token: tok.input.access_token,
-        refresh_token: tok.input.refresh_token,
-      });
+      reads.push({ tok, got: await api.call('GET', `/v1/tokens/${tok.id}`, { key: t.key }) });
     }
     const replay = await api.call('POST', '/v1/tokens', {
       key: t.key,
       body: t.idem.body,
       headers: { 'idempotency-key': t.idem.key },
     });
-    expect(replay.status, replay.text).toBe(201);
-    expect(replay.headers.get('idempotency-replayed')).toBe('true');
-    expect(replay.body).toEqual(t.idem.response);
     const { getWebhook } = await import('../../lib/store/webhooks.js');
     const { openSecret, signingSecrets } = await import('../../lib/webhooks/secrets.js');
     const hook = await getWebhook(t.tenantId, t.webhookId, true);
     if (!hook) throw new Error('no webhook');
-    expect(await openSecret(hook)).toBe(t.webhookSecret);
-    expect((await signingSecrets(hook, Date.now())).length).toBe(2);
+    const hookSecret = await openSecret(hook);
+    const signing = await signingSecrets(hook, Date.now());
     const { getOAuthApp } = await import('../../lib/store/oauth-apps.js');
     const { appSealRef } = await import('../../lib/providers/oauth.js');
     const app = await getOAuthApp(t.tenantId, 'github');
     if (!app) throw new Error('no app');
-    expect(await dataKeys.decrypt(appSealRef(app), app.client_secret_enc)).toBe('app-secret-value');
+    const appSecret = await dataKeys.decrypt(appSealRef(app), app.client_secret_enc);
     const exchanged = await api.call('POST', '/v1/connect/exchange', {
       key: t.key,
       body: { connect_code: t.code },
     });
-    expect(exchanged.status, exchanged.text).toBe(200);
     const connected = await api.call('GET', `/v1/tokens/${exchanged.body.id}`, { key: t.key });
+
+    // Assess
+    for (const { tok, got } of reads) {
+      expect(got.status, got.text).toBe(200);
+      expect(got.body).toMatchObject({
+        access_token: tok.input.access_token,
+        refresh_token: tok.input.refresh_token,
+      });
+    }
+    expect(replay.status, replay.text).toBe(201);
+    expect(replay.headers.get('idempotency-replayed')).toBe('true');
+    expect(replay.body).toEqual(t.idem.response);
+    expect(hookSecret).toBe(t.webhookSecret);
+    expect(signing.length).toBe(2);
+    expect(appSecret).toBe('app-secret-value');
+    expect(exchanged.status, exchanged.text).toBe(200);
     expect(connected.body).toMatchObject({
       access_token: 'pending-access',
       refresh_token: 'pending-refresh',
@@ -262,6 +291,7 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
   });
 
   it('rotation while reads and writes go on: no error, nothing lost, every value readable throughout', async () => {
+    // Prepare
     const t = await api.register();
     const tokens: { id: string; access: string }[] = [];
     for (let i = 0; i < 8; i++) {
@@ -293,10 +323,18 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
         }
       }
     };
-    // One worker per token slot pair, so writes to one token come from one worker at a time.
+
+    // Act: one worker per token slot pair, so writes to one token come from one worker at a time;
+    // a rotation while they run.
     const workers = [0, 2, 4, 6].map((n) => worker(n));
     await sleep(200);
-    expect((await api.call('POST', ROTATE, { key: t.key })).status).toBe(200);
+    const rotation = await api.call('POST', ROTATE, { key: t.key });
+
+    // Assess
+    expect(rotation.status).toBe(200);
+
+    // Act: the job runs until the old version is retired; then the workers stop, and every token is
+    // read back.
     let retired = 0;
     const started = Date.now();
     while (retired === 0 && Date.now() - started < 15_000) {
@@ -305,23 +343,31 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
     }
     stop = true;
     await Promise.all(workers);
+    const reads = [];
+    for (const tok of tokens) {
+      reads.push({ tok, got: await api.call('GET', `/v1/tokens/${tok.id}`, { key: t.key }) });
+    }
+    const sealed = await sealedValues(t.tenantId);
+
+    // Assess
     expect(failures).toEqual([]);
     expect(retired).toBe(1);
-    for (const tok of tokens) {
-      const got = await api.call('GET', `/v1/tokens/${tok.id}`, { key: t.key });
+    for (const { tok, got } of reads) {
       expect(got.status).toBe(200);
       expect(got.body.access_token).toBe(tok.access);
     }
-    expect((await sealedValues(t.tenantId)).filter((v) => v.version !== 2)).toEqual([]);
+    expect(sealed.filter((v) => v.version !== 2)).toEqual([]);
   });
 
   it('a value changed between the read and the reseal keeps the newer value; a writer that read before the reseal re-reads', async () => {
+    // Prepare
     const t = await api.register();
     const input = newToken();
     const created = await api.call('POST', '/v1/tokens', { key: t.key, body: input });
-    expect((await api.call('POST', ROTATE, { key: t.key })).status).toBe(200);
+    const rotation = await api.call('POST', ROTATE, { key: t.key });
+    expect(rotation.status).toBe(200);
 
-    // The job's read...
+    // Act: the job's read...
     const { tenantItemsPage, resealAttribute } = await import('../../lib/store/reencryption.js');
     const page = await tenantItemsPage(t.tenantId, null, 100);
     const item = page.items.find((i) => i.SK === `TOKEN#${created.body.id}`);
@@ -336,29 +382,37 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
       key: t.key,
       body: { access_token: 'newer-value' },
     });
-    expect(put.status).toBe(200);
     // ...and the job's conditional write loses: the newer value stands.
-    expect(await resealAttribute({ ...item }, 'access_token_enc', stale, resealed)).toBe(false);
+    const written = await resealAttribute({ ...item }, 'access_token_enc', stale, resealed);
     const got = await api.call('GET', `/v1/tokens/${created.body.id}`, { key: t.key });
+
+    // Assess
+    expect(put.status).toBe(200);
+    expect(written).toBe(false);
     expect(got.body.access_token).toBe('newer-value');
 
-    // The other way round: a writer that read the token before a reseal cannot write the old
+    // Act: the other way round: a writer that read the token before a reseal cannot write the old
     // ciphertext back (the reseal bumped the version); it gets a conflict and re-reads.
     const { mustGetToken, replaceToken } = await import('../../lib/store/tokens.js');
     const before = await mustGetToken(t.tenantId, created.body.id, true);
     await runJob(t.tenantId);
     const after = await mustGetToken(t.tenantId, created.body.id, true);
+
+    // Assess
     expect(after.refresh_token_enc).toMatch(/^v1\.2\./);
     expect(after.version).toBeGreaterThan(before.version);
-    await expect(
-      replaceToken({ ...before, version: before.version + 1 }, before.version, []),
-    ).rejects.toThrow();
-    expect((await mustGetToken(t.tenantId, created.body.id, true)).refresh_token_enc).toBe(
-      after.refresh_token_enc,
-    );
+
+    // Act
+    const overwrite = replaceToken({ ...before, version: before.version + 1 }, before.version, []);
+
+    // Assess
+    await expect(overwrite).rejects.toThrow();
+    const kept = await mustGetToken(t.tenantId, created.body.id, true);
+    expect(kept.refresh_token_enc).toBe(after.refresh_token_enc);
   });
 
   it('a value that does not open holds its version back from retirement, and is never rewritten', async () => {
+    // Prepare
     const t = await api.register();
     const a = await api.call('POST', '/v1/tokens', { key: t.key, body: newToken() });
     const b = await api.call('POST', '/v1/tokens', { key: t.key, body: newToken() });
@@ -376,28 +430,40 @@ describe('GET /v1/tenant/data-keys and the re-encryption job', () => {
         ExpressionAttributeValues: { ':v': moved?.value },
       }),
     );
-    expect((await api.call('POST', ROTATE, { key: t.key })).status).toBe(200);
+    const rotation = await api.call('POST', ROTATE, { key: t.key });
+    expect(rotation.status).toBe(200);
+
+    // Act
     await runJob(t.tenantId);
     await sleep(2_100);
     const stats = await runJob(t.tenantId);
-    expect(stats).toMatchObject({ failed: 1, retired: 0 });
     const list = await api.call('GET', LIST, { key: t.key });
-    expect(list.body.data.map((d: { state: string }) => d.state)).toEqual(['retiring', 'active']);
-    expect(list.body.data[0].values).toBe(1);
-    expect(list.body.reencryption.status).toBe('waiting');
     const still = (await sealedValues(t.tenantId)).find(
       (v) => v.sk === `TOKEN#${b.body.id}` && v.attribute === 'access_token_enc',
     );
+
+    // Assess
+    expect(stats).toMatchObject({ failed: 1, retired: 0 });
+    expect(list.body.data.map((d: { state: string }) => d.state)).toEqual(['retiring', 'active']);
+    expect(list.body.data[0].values).toBe(1);
+    expect(list.body.reencryption.status).toBe('waiting');
     expect(still?.value).toBe(moved?.value);
   });
 
   it('needs the admin scope', async () => {
+    // Prepare
     const t = await api.register();
     const made = await api.call('POST', '/v1/api-keys', {
       key: t.key,
       body: { name: 'reader', scopes: ['tokens:read'] },
     });
-    expect((await api.call('GET', LIST, { key: made.body.api_key })).status).toBe(403);
-    expect((await api.call('GET', LIST)).status).toBe(401);
+
+    // Act
+    const reader = await api.call('GET', LIST, { key: made.body.api_key });
+    const anonymous = await api.call('GET', LIST);
+
+    // Assess
+    expect(reader.status).toBe(403);
+    expect(anonymous.status).toBe(401);
   });
 });

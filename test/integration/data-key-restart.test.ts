@@ -60,6 +60,7 @@ describe('a crash of npm start in the middle of a re-encryption', () => {
   it('resumes where it stopped after a restart and retires the old version', {
     timeout: 120_000,
   }, async () => {
+    // Prepare: a first server, a tenant and 16 tokens.
     const first = spawnServer(await env());
     const [, url1 = ''] = await first.waitForStdout(LISTENING, 60_000);
     const reg = await call(url1, 'POST', '/v1/auth/register', {
@@ -79,10 +80,18 @@ describe('a crash of npm start in the middle of a re-encryption', () => {
       expect(res.status, res.text).toBe(201);
       tokens.push({ id: res.body.id, access, refresh });
     }
-    expect(await sealedVersions(tenantId)).toEqual(Array(32).fill(1));
+    const sealedBefore = await sealedVersions(tenantId);
 
-    expect((await call(url1, 'POST', '/v1/tenant/data-key/rotate', { key })).status).toBe(200);
-    // Wait until the job is part-way through the tokens, then kill everything at once.
+    // Assess: every value starts sealed under version 1.
+    expect(sealedBefore).toEqual(Array(32).fill(1));
+
+    // Act
+    const rotated = await call(url1, 'POST', '/v1/tenant/data-key/rotate', { key });
+
+    // Assess
+    expect(rotated.status).toBe(200);
+
+    // Act: wait until the job is part-way through the tokens, then kill everything at once.
     const mid = await waitFor(
       async () => {
         const r = (await call(url1, 'GET', '/v1/tenant/data-keys', { key })).body.reencryption;
@@ -94,17 +103,23 @@ describe('a crash of npm start in the middle of a re-encryption', () => {
     first.signal('SIGKILL', { group: true });
     await first.kill();
     const atKill = await sealedVersions(tenantId);
+
+    // Assess
     expect(atKill.filter((v) => v === 2).length).toBeGreaterThanOrEqual(mid.resealed);
     expect(atKill.filter((v) => v === 1).length).toBeGreaterThan(0);
 
+    // Act: restart.
     const second = spawnServer(await env());
     const [, url2 = ''] = await second.waitForStdout(LISTENING, 60_000);
-    // The first pass resumes (same pass, same start) rather than starting over.
     const resumed = (await call(url2, 'GET', '/v1/tenant/data-keys', { key })).body.reencryption;
+
+    // Assess: the first pass resumes (same pass, same start) rather than starting over.
     if (resumed?.pass) {
       expect(resumed.pass.started_at).toBe(mid.started_at);
       expect(resumed.pass.resealed).toBeGreaterThanOrEqual(mid.resealed);
     }
+
+    // Act: wait for the old version to be retired, then read every token back.
     const done = await waitFor(
       async () => {
         const b = (await call(url2, 'GET', '/v1/tenant/data-keys', { key })).body;
@@ -113,14 +128,20 @@ describe('a crash of npm start in the middle of a re-encryption', () => {
       60_000,
       'the old version to be retired',
     );
+    const sealedAfter = await sealedVersions(tenantId);
+    const reads = [];
+    for (const t of tokens) {
+      reads.push({ t, got: await call(url2, 'GET', `/v1/tokens/${t.id}`, { key }) });
+    }
+
+    // Assess
     expect(done.data).toEqual([
       expect.objectContaining({ version: 1, state: 'retired', values: 0 }),
       expect.objectContaining({ version: 2, state: 'active', values: 32 }),
     ]);
     expect(done.reencryption).toBeNull();
-    expect(await sealedVersions(tenantId)).toEqual(Array(32).fill(2));
-    for (const t of tokens) {
-      const got = await call(url2, 'GET', `/v1/tokens/${t.id}`, { key });
+    expect(sealedAfter).toEqual(Array(32).fill(2));
+    for (const { t, got } of reads) {
       expect(got.status, got.text).toBe(200);
       expect(got.body).toMatchObject({ access_token: t.access, refresh_token: t.refresh });
     }

@@ -7,10 +7,18 @@ import { ok } from '../../../lib/http/responses.js';
 
 describe('readRoute', () => {
   it('refuses a route that takes an Idempotency-Key (an authenticated write)', () => {
-    expect(() => readRoute(tokenRoutes.createToken, async () => ok({}) as never)).toThrow(/use route\(\)/);
+    // Act
+    const build = () => readRoute(tokenRoutes.createToken, async () => ok({}) as never);
+
+    // Assess
+    expect(build).toThrow(/use route\(\)/);
   });
 
   it('builds a GET route', () => {
-    expect(typeof readRoute(tokenRoutes.getToken, async () => ok({}) as never)).toBe('function');
+    // Act
+    const handler = readRoute(tokenRoutes.getToken, async () => ok({}) as never);
+
+    // Assess
+    expect(typeof handler).toBe('function');
   });
 });

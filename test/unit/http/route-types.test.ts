@@ -42,14 +42,17 @@ describe('route() types', () => {
   it('accepts the declared status with a body of its schema, and serves it', async () => {
     // Prepare
     const handler = route(getThing, async () => ok({ name: 'a', size: 1 }));
+
     // Act
     const res = await handler(event, context);
+
     // Assess
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body ?? '')).toEqual({ name: 'a', size: 1 });
   });
 
   it('rejects a body that does not match the schema, and a status the route does not declare', () => {
+    // Act: each mismatch is a compile error, checked by `npm run typecheck`.
     const handlers = [
       // @ts-expect-error size is a number in the route's schema
       route(getThing, async () => ok({ name: 'a', size: '1' })),
@@ -60,6 +63,8 @@ describe('route() types', () => {
       // @ts-expect-error 204 neither
       route(getThing, async () => noContent()),
     ];
+
+    // Assess
     expect(handlers).toHaveLength(4);
   });
 });
