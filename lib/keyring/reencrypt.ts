@@ -169,12 +169,15 @@ async function retire(job: store.ReencryptionJob, old: number[], current: number
       type: 'data_key',
       id: String(v),
     });
-    if (await retireDataKeyVersion(job.tenant_id, v, iso(Date.now()), [event])) {
+    // The last one ends the job in the same transaction: retired and done are seen together.
+    const end = v === old[old.length - 1] ? [store.reencryptionEnd(job)] : [];
+    if (await retireDataKeyVersion(job.tenant_id, v, iso(Date.now()), [event, ...end])) {
       dataKeys.forget(job.tenant_id, v);
       stats.retired++;
       logger.info('Data key version retired', { tenant_id: job.tenant_id, version: v });
     }
   }
+  // Already ended unless the last version was retired before (a run that stopped in between).
   await store.deleteReencryption(job);
   return stats;
 }

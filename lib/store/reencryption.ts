@@ -1,6 +1,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { ddb, tableName } from '../aws.js';
-import { write } from './db.js';
+import { ConflictError } from '../errors.js';
+import { type Companion, type TransactItem, write } from './db.js';
 import { INDEXES, keys, REFRESH_SHARDS } from './keys.js';
 
 // The data-key re-encryption job's state, one item per tenant with a version to move off. Rotation
@@ -122,19 +123,29 @@ export async function releaseReencryption(job: ReencryptionJob): Promise<void> {
   ]);
 }
 
+const endItem = (job: ReencryptionJob): TransactItem => ({
+  Delete: {
+    TableName: tableName,
+    Key: keys.reencryption(job.tenant_id),
+    ConditionExpression: 'rotated_at = :r',
+    ExpressionAttributeValues: { ':r': job.rotated_at },
+  },
+});
+
 /** Ends the job (every old version retired), unless a rotation replaced it meanwhile. */
 export async function deleteReencryption(job: ReencryptionJob): Promise<void> {
-  await write([
-    {
-      Delete: {
-        TableName: tableName,
-        Key: keys.reencryption(job.tenant_id),
-        ConditionExpression: 'rotated_at = :r',
-        ExpressionAttributeValues: { ':r': job.rotated_at },
-      },
-    },
-  ]);
+  await write([endItem(job)]);
 }
+
+/**
+ * The job's end as a companion of the last retirement, so that no reader sees the last old
+ * version retired while the job still stands. A rotation that replaced the job meanwhile fails it:
+ * the retirement waits for the next run.
+ */
+export const reencryptionEnd = (job: ReencryptionJob): Companion => ({
+  item: endItem(job),
+  failed: () => new ConflictError('A rotation replaced the re-encryption job; the next run retires.'),
+});
 
 /** One page of every item in the tenant's partition, in SK order, after `afterSK`. */
 export async function tenantItemsPage(
