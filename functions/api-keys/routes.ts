@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { apiKeyList, createApiKeyBody, createdApiKeySchema } from '../../lib/auth/schemas.js';
-import { idParams, pageQuery } from '../../lib/http/schemas.js';
+import { idParams, pageQuery } from '../../lib/schemas.js';
 import { defineRoute, type VaultRouteDef } from '../defs.js';
 
 // The tenant's API keys. Spread into functions/routes.ts.

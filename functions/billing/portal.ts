@@ -1,7 +1,7 @@
 import { billingPortal } from '../../lib/billing/api.js';
-import { publicBaseUrl } from '../../lib/http/public-url.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
+import { publicBaseUrl } from '../../lib/public-url.js';
 import { billingRoutes } from './routes.js';
 
 export const handler = route(billingRoutes.billingPortal, async ({ auth, query, event }) =>

@@ -1,8 +1,8 @@
 import { completeCallback } from '../../lib/connect/service.js';
 import { auditContext } from '../../lib/http/audit-context.js';
-import { callbackUrl } from '../../lib/http/public-url.js';
 import { redirect } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
+import { callbackUrl } from '../../lib/public-url.js';
 import { connectRoutes } from './routes.js';
 
 // The provider sends the user's browser here; the vault sends it on to the app's redirect_url.

@@ -1,7 +1,7 @@
-import { callbackUrl } from '../../lib/http/public-url.js';
 import { ok } from '../../lib/http/responses.js';
 import { route } from '../../lib/http/route.js';
 import { listOAuthApps, toOAuthAppView } from '../../lib/providers/app-views.js';
+import { callbackUrl } from '../../lib/public-url.js';
 import { oauthAppRoutes } from './routes.js';
 
 export const handler = route(oauthAppRoutes.listOAuthApps, async ({ auth, query, event }) => {

@@ -1,11 +1,11 @@
 import * as z from 'zod';
-import { pageQuery } from '../../lib/http/schemas.js';
 import {
   createOAuthAppBody,
   oauthAppList,
   oauthAppSchema,
   providerParams,
 } from '../../lib/providers/schemas.js';
+import { pageQuery } from '../../lib/schemas.js';
 import { defineRoute, type VaultRouteDef, write } from '../defs.js';
 
 // The tenant's OAuth clients, one per provider. Spread into functions/routes.ts.

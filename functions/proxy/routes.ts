@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { agentKeyList, createAgentKeyBody, createdAgentKeySchema } from '../../lib/agent-keys/schemas.js';
-import { idParams, pageQuery } from '../../lib/http/schemas.js';
+import { idParams, pageQuery } from '../../lib/schemas.js';
 import { type Access, defineRoute, type VaultRouteDef } from '../defs.js';
 
 // The proxy, the MCP endpoint and agent keys; functions/routes.ts folds them into the route table.

@@ -1,5 +1,5 @@
-import { idParams } from '../../lib/http/schemas.js';
 import { REFRESH_ON_DEMAND } from '../../lib/refresh/function-ids.js';
+import { idParams } from '../../lib/schemas.js';
 import {
   createTokenBody,
   listTokensQuery,

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { idParams, pageQuery } from '../../lib/http/schemas.js';
+import { idParams, pageQuery } from '../../lib/schemas.js';
 import {
   createWebhookBody,
   deliveryList,

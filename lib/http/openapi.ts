@@ -1,10 +1,10 @@
 import * as z from 'zod';
+import { problemSchema } from '../schemas.js';
 import {
   IDEMPOTENCY_DESCRIPTION,
   MAX_IDEMPOTENCY_KEY_LENGTH,
   takesIdempotencyKey,
 } from './idempotency-key.js';
-import { problemSchema } from './schemas.js';
 import type { RouteDef } from './types.js';
 
 // The OpenAPI 3.1 document, generated from the route table's zod schemas (OpenAPI 3.1 uses JSON
