@@ -1,5 +1,6 @@
 import { tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
+import { revokeKeyItem } from './api-keys.js';
 import { type Companion, entity, getConsistent, queryOwnerPage, ttlIn, write } from './db.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
@@ -90,22 +91,7 @@ export async function revokeAgentKey(
   at: string,
   also: Companion[] = [],
 ): Promise<void> {
-  const r = await write(
-    [
-      {
-        Update: {
-          TableName: tableName,
-          Key: keys.agentKey(id),
-          UpdateExpression: 'SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK',
-          ConditionExpression:
-            'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: { ':at': at, ':tenant': tenantId, ':ttl': ttlIn(RETENTION_SECONDS) },
-        },
-      },
-    ],
-    also,
-  );
+  const r = await write([revokeKeyItem(keys.agentKey(id), tenantId, at, RETENTION_SECONDS)], also);
   if (!r.ok) throw new NotFoundError('Agent key not found.');
 }
 

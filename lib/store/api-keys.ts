@@ -1,6 +1,14 @@
 import { tableName } from '../aws.js';
 import { ConflictError, NotFoundError } from '../errors.js';
-import { type Companion, entity, getConsistent, queryOwnerPage, ttlIn, write } from './db.js';
+import {
+  type Companion,
+  entity,
+  getConsistent,
+  queryOwnerPage,
+  type TransactItem,
+  ttlIn,
+  write,
+} from './db.js';
 import { keys, TTL_ATTRIBUTE } from './keys.js';
 
 export interface ApiKeyRecord {
@@ -68,6 +76,26 @@ export function listApiKeys(tenantId: string, limit: number, cursor?: string) {
   return queryOwnerPage(tenantId, keys.apiKeysOf(tenantId).GSI1PK, { limit, cursor }, fromItem);
 }
 
+/**
+ * The revocation of a key (API or agent) as a write: only the tenant's own, only once; it leaves the
+ * owner index and stays for `retentionSeconds` so that its id is not reused and the audit trail can name it.
+ */
+export const revokeKeyItem = (
+  key: { PK: string; SK: string },
+  tenantId: string,
+  at: string,
+  retentionSeconds: number,
+): TransactItem => ({
+  Update: {
+    TableName: tableName,
+    Key: key,
+    UpdateExpression: 'SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK',
+    ConditionExpression: 'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
+    ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+    ExpressionAttributeValues: { ':at': at, ':tenant': tenantId, ':ttl': ttlIn(retentionSeconds) },
+  },
+});
+
 /** Marks a tenant's key revoked. Another tenant's key, or one already revoked, is "not found". */
 export async function revokeApiKey(
   tenantId: string,
@@ -75,26 +103,7 @@ export async function revokeApiKey(
   at: string,
   also: Companion[] = [],
 ): Promise<void> {
-  const r = await write(
-    [
-      {
-        Update: {
-          TableName: tableName,
-          Key: keys.apiKey(id),
-          UpdateExpression: `SET revoked_at = :at, #ttl = :ttl REMOVE GSI1PK, GSI1SK`,
-          ConditionExpression:
-            'attribute_exists(PK) AND tenant_id = :tenant AND attribute_not_exists(revoked_at)',
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
-          ExpressionAttributeValues: {
-            ':at': at,
-            ':tenant': tenantId,
-            ':ttl': ttlIn(REVOKED_RETENTION_SECONDS),
-          },
-        },
-      },
-    ],
-    also,
-  );
+  const r = await write([revokeKeyItem(keys.apiKey(id), tenantId, at, REVOKED_RETENTION_SECONDS)], also);
   if (!r.ok) throw new NotFoundError('API key not found.');
 }
 
